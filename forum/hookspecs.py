@@ -1,0 +1,137 @@
+"""The plugin contract: every hook the platform calls, and the small types they return.
+
+Registration hooks are called once when an app or worker is built. Event hooks are called
+after a service verb commits; an implementation may be ``async`` and the core awaits it.
+The core's own domains implement these same hooks (see ``forum/*/plugin.py``).
+
+A hook implementation whose arguments are not named here is refused at registration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+    from pydantic import BaseModel
+    from starlette.routing import BaseRoute
+
+    from forum import events
+
+PROJECT_NAME = "forum"
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+JobFunc = Callable[..., Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class ModelApp:
+    """A Tortoise app: its label, model modules and migrations package."""
+
+    label: str
+    modules: list[str]
+    migrations: str
+
+
+@dataclass(frozen=True)
+class JobDefinition:
+    """A named job. ``func(ctx, **kwargs)`` where ctx is a ``forum.jobs.JobContext``."""
+
+    name: str
+    func: JobFunc
+    max_tries: int | None = None
+
+
+@dataclass(frozen=True)
+class CronDefinition:
+    """Run job ``job`` on a schedule; ``None`` fields match every value (like cron's ``*``)."""
+
+    job: str
+    minute: set[int] | None = None
+    hour: set[int] | None = None
+    weekday: set[int] | None = None  # Monday is 0
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PluginSettings:
+    """Per-project settings a plugin keeps; shown on the project's plugin page."""
+
+    title: str
+    schema: type[BaseModel]
+
+
+# Registration hooks
+
+
+@hookspec
+def forum_models() -> ModelApp | list[str] | None:
+    """Model modules: a ``ModelApp`` of the plugin's own, or core modules (a list)."""
+
+
+@hookspec
+def forum_routes() -> list[BaseRoute] | None:
+    """Starlette routes mounted on the app."""
+
+
+@hookspec
+def forum_jobs() -> list[JobDefinition] | None:
+    """Jobs this plugin can run."""
+
+
+@hookspec
+def forum_cron() -> list[CronDefinition] | None:
+    """Scheduled runs of registered jobs."""
+
+
+@hookspec
+def forum_settings_schema() -> PluginSettings | None:
+    """The per-project settings schema of this plugin."""
+
+
+@hookspec
+def forum_template_dirs() -> list[str] | None:
+    """Directories searched for Jinja templates."""
+
+
+@hookspec
+def forum_template_outlets() -> dict[str, str] | None:
+    """Templates to render into named outlets of the layout, e.g. ``{"footer": "x/f.html"}``."""
+
+
+@hookspec
+def forum_cli(cli: click.Group) -> None:
+    """Add commands to the ``forum`` command line."""
+
+
+# Event hooks: one per domain event, named by ``Event.hook``
+
+
+@hookspec
+def on_user_created(event: events.UserCreated) -> Awaitable[None] | None:
+    """A user account was created."""
+
+
+@hookspec
+def on_user_verified(event: events.UserVerified) -> Awaitable[None] | None:
+    """A user verified their email address."""
+
+
+@hookspec
+def on_project_created(event: events.ProjectCreated) -> Awaitable[None] | None:
+    """A project was created."""
+
+
+@hookspec
+def on_member_role_changed(event: events.MemberRoleChanged) -> Awaitable[None] | None:
+    """A member's role in a project changed, or the membership ended."""
+
+
+@hookspec
+def on_plugin_toggled(event: events.PluginToggled) -> Awaitable[None] | None:
+    """A plugin was switched on or off for a project."""

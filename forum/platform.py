@@ -1,0 +1,72 @@
+"""The running platform: what a request, a job or a CLI command needs beside its arguments.
+
+``create_app`` and the worker each build one ``Platform`` from explicit settings; it lives
+on ``app.state.platform`` (web) and ``JobContext.platform`` (jobs). Service verbs that
+enqueue jobs, send mail or emit events take it as their first argument.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+
+from forum.events import Event
+from forum.plugins import PluginManager
+from forum.settings import Settings
+
+if TYPE_CHECKING:
+    from forum.jobs import JobQueue
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    plugins: PluginManager
+    jobs: JobQueue
+    templates: jinja2.Environment
+    # Name of the plugins enabled per project id, filled lazily by projects.service.
+    enabled_plugins_cache: dict[int, set[str]] = field(default_factory=dict)
+
+    async def enqueue(self, name: str, **kwargs: Any) -> None:
+        """Queue a job; with the embedded runner it joins the caller's transaction."""
+        await self.jobs.enqueue(name, **kwargs)
+
+    async def send_mail(
+        self, to: str, template: str, context: dict[str, Any], *, subject: str
+    ) -> None:
+        """Queue an email rendered from ``mail/<template>.txt`` (and ``.html`` if present)."""
+        await self.jobs.enqueue(
+            "mail.send", to=to, template=template, context=context, subject=subject
+        )
+
+    async def emit(self, event: Event) -> None:
+        """Hand a committed fact to the plugins enabled where it happened."""
+        enabled: set[str] | None = None
+        if event.project_id is not None:
+            from forum.projects.service import enabled_plugin_names
+
+            enabled = await enabled_plugin_names(self, event.project_id)
+        try:
+            await self.plugins.dispatch(event, enabled)
+        except Exception:
+            log.exception("dispatching %s failed", type(event).__name__)
+
+
+def build_platform(settings: Settings, plugins: PluginManager | None = None) -> Platform:
+    """Everything a process needs, from explicit settings (nothing at import time)."""
+    from forum.jobs.runner import build_queue
+    from forum.web.templating import build_environment
+
+    if plugins is None:
+        plugins = PluginManager(disabled=settings.disabled_plugins.split(","))
+    return Platform(
+        settings=settings,
+        plugins=plugins,
+        jobs=build_queue(settings, plugins),
+        templates=build_environment(plugins),
+    )

@@ -1,0 +1,145 @@
+"""Shared fixtures: settings, a fresh database per test, the app and an HTTP client.
+
+The database backend is chosen by ``FORUM_TEST_DATABASE``: ``sqlite`` (default) or
+``postgres`` (uses ``FORUM_TEST_POSTGRES_URL``, a server started by scripts/services.sh).
+Each test gets its own database cloned from a template built once per session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from tortoise import Tortoise
+
+from forum.app import create_app
+from forum.db import init_db, tortoise_config
+from forum.platform import Platform, build_platform
+from forum.plugins import PluginManager
+from forum.settings import Settings
+from tests import support
+
+BACKEND = os.environ.get("FORUM_TEST_DATABASE", "sqlite")
+POSTGRES_URL = os.environ.get("FORUM_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:55432/postgres")
+REDIS_URL = os.environ.get("FORUM_TEST_REDIS_URL", "redis://127.0.0.1:56379/0")
+
+
+def make_plugins() -> PluginManager:
+    from tests.plugins import sample_plugin
+
+    return PluginManager(extra=[sample_plugin], load_entry_points=True)
+
+
+def base_settings(data_dir: Path, database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "database_url": database_url,
+        "secret_key": "test-secret-key-not-for-production",
+        "run_embedded_worker": False,
+        "base_url": "http://testserver",
+        "rate_limit_login": "1000/minute",
+        "rate_limit_signup": "1000/minute",
+        "rate_limit_reset": "1000/minute",
+        "job_retry_base_seconds": 0.01,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+async def _build_schema(settings: Settings, plugins: PluginManager) -> None:
+    await init_db(settings, plugins)
+    await Tortoise.generate_schemas()
+    await Tortoise.close_connections()
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database with the current schema, built once and cloned for every test."""
+    plugins = make_plugins()
+    if BACKEND == "postgres":
+        name = f"forum_tpl_{uuid.uuid4().hex[:8]}"
+        support.pg_execute(POSTGRES_URL, f"CREATE DATABASE {name}")
+        url = support.pg_url_for(POSTGRES_URL, name)
+        asyncio.run(_build_schema(base_settings(tmp_path_factory.mktemp("tpl"), url), plugins))
+        yield url
+        support.pg_execute(POSTGRES_URL, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        return
+    path = tmp_path_factory.mktemp("tpl") / "template.sqlite3"
+    asyncio.run(_build_schema(base_settings(path.parent, f"sqlite://{path}"), plugins))
+    yield str(path)
+
+
+@pytest.fixture
+def database_url(database_template: str, tmp_path: Path) -> Iterator[str]:
+    if BACKEND == "postgres":
+        name = f"forum_t_{uuid.uuid4().hex[:10]}"
+        template = database_template.rsplit("/", 1)[1]
+        support.pg_execute(POSTGRES_URL, f"CREATE DATABASE {name} TEMPLATE {template}")
+        yield support.pg_url_for(POSTGRES_URL, name)
+        support.pg_execute(POSTGRES_URL, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        return
+    path = tmp_path / "forum.sqlite3"
+    shutil.copy(database_template, path)
+    yield f"sqlite://{path}"
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    """Override in a test module to change settings for its tests."""
+    return {}
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, settings_overrides: dict[str, Any]) -> Settings:
+    return base_settings(tmp_path, database_url, **settings_overrides)
+
+
+@pytest.fixture
+def platform(settings: Settings) -> Platform:
+    return build_platform(settings, make_plugins())
+
+
+@pytest.fixture
+async def db(platform: Platform) -> AsyncIterator[None]:
+    """The database open, for tests of services without the web app."""
+    await init_db(platform.settings, platform.plugins)
+    try:
+        yield
+    finally:
+        await Tortoise.close_connections()
+
+
+@pytest.fixture
+async def app(platform: Platform) -> AsyncIterator[Any]:
+    application = create_app(platform.settings, platform=platform)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
+                                 follow_redirects=False) as c:
+        yield c
+
+
+@pytest.fixture
+def run_jobs(platform: Platform) -> Any:
+    """``await run_jobs()`` runs every due job of the embedded queue now."""
+    from forum.jobs.embedded import EmbeddedQueue
+
+    async def run() -> int:
+        queue = platform.jobs
+        assert isinstance(queue, EmbeddedQueue)
+        queue._platform = platform
+        return await queue.drain()
+
+    return run
