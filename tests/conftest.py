@@ -143,3 +143,18 @@ def run_jobs(platform: Platform) -> Any:
         return await queue.drain()
 
     return run
+
+
+@pytest.fixture
+def mailbox(settings: Settings) -> Any:
+    """``mailbox()`` returns the messages written so far (no SMTP host in tests: files)."""
+    from email import policy
+    from email.parser import BytesParser
+
+    def read() -> list[Any]:
+        if not settings.mail_dir.exists():
+            return []
+        parser = BytesParser(policy=policy.default)
+        return [parser.parsebytes(p.read_bytes()) for p in sorted(settings.mail_dir.glob("*.eml"))]
+
+    return read
