@@ -114,7 +114,8 @@ def cli(ctx: click.Context) -> None:
 def config(state: CliState) -> None:
     """Print the effective settings, secrets masked."""
     for name, value in state.settings.masked().items():
-        click.echo(f"FORUM_{name.upper()}={json.dumps(value) if not isinstance(value, str) else value}")
+        shown = value if isinstance(value, str) else json.dumps(value)
+        click.echo(f"FORUM_{name.upper()}={shown}")
 
 
 @cli.command()

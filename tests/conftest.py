@@ -20,7 +20,7 @@ import pytest
 from tortoise import Tortoise
 
 from forum.app import create_app
-from forum.db import init_db, tortoise_config
+from forum.db import init_db
 from forum.platform import Platform, build_platform
 from forum.plugins import PluginManager
 from forum.settings import Settings

@@ -127,7 +127,8 @@ async def http_exception_handler(request: Request, exc: Exception) -> Response:
     messages = {404: "Page not found.", 405: "Method not allowed."}
     message = exc.detail if exc.detail and exc.detail != _default_phrase(exc.status_code) else (
         messages.get(exc.status_code, _default_phrase(exc.status_code)))
-    return await render_error(request, exc.status_code, message, headers=exc.headers)
+    return await render_error(request, exc.status_code, message,
+                              headers=dict(exc.headers) if exc.headers else None)
 
 
 async def validation_error_handler(request: Request, exc: Exception) -> Response:

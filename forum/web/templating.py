@@ -91,7 +91,11 @@ async def render(
     }
     ctx.update(context or {})
     template = env.get_template(name)
-    ctx["outlet"] = lambda outlet: Markup("").join(
-        Markup(env.get_template(t).render(ctx)) for t in env.globals["outlet_templates"].get(outlet, [])
-    )
+    outlets: dict[str, list[str]] = env.globals["outlet_templates"]  # type: ignore[assignment]
+
+    def outlet(name: str) -> Markup:
+        return Markup("").join(
+            Markup(env.get_template(t).render(ctx)) for t in outlets.get(name, []))
+
+    ctx["outlet"] = outlet
     return HTMLResponse(template.render(ctx), status_code=status_code, headers=headers)
