@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from forum.accounts.models import User
 
 
 class Role(StrEnum):
@@ -32,7 +36,7 @@ class Project(Model):
     time_zone = fields.CharField(max_length=64, default="UTC")
     default_visibility = fields.CharEnumField(Visibility, default=Visibility.PUBLIC)
     # Plugins keep their own per-project fields here, keyed by plugin name.
-    plugin_data = fields.JSONField(default=dict)
+    plugin_data: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -46,7 +50,7 @@ class Membership(Model):
     id = fields.IntField(primary_key=True)
     project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
         "forum.Project", related_name="memberships", on_delete=fields.CASCADE)
-    user: fields.ForeignKeyRelation[fields.Model] = fields.ForeignKeyField(
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "forum.User", related_name="memberships", on_delete=fields.CASCADE)
     role = fields.CharEnumField(Role, default=Role.MEMBER)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -63,11 +67,14 @@ class Invitation(Model):
     email = fields.CharField(max_length=254)
     role = fields.CharEnumField(Role, default=Role.MEMBER)
     token_hash = fields.CharField(max_length=64, unique=True)
-    invited_by: fields.ForeignKeyNullableRelation[fields.Model] = fields.ForeignKeyField(
+    invited_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "forum.User", related_name="invitations_sent", null=True, on_delete=fields.SET_NULL)
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField()
     accepted_at = fields.DatetimeField(null=True)
+    accepted_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "forum.User", related_name="invitations_accepted", null=True,
+        on_delete=fields.SET_NULL)
     revoked_at = fields.DatetimeField(null=True)
 
     class Meta:
@@ -82,7 +89,7 @@ class ProjectPlugin(Model):
         "forum.Project", related_name="plugins", on_delete=fields.CASCADE)
     name = fields.CharField(max_length=100)
     enabled = fields.BooleanField(default=True)
-    settings = fields.JSONField(default=dict)
+    settings: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
 
     class Meta:
         table = "project_plugins"
@@ -93,7 +100,7 @@ class PlatformSetting(Model):
     """Installation-wide values the platform admin edits (e.g. the platform fee)."""
 
     key = fields.CharField(max_length=64, primary_key=True)
-    value = fields.JSONField()
+    value: fields.JSONField[Any] = fields.JSONField()
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
