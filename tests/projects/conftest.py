@@ -14,8 +14,10 @@ import httpx
 import itsdangerous
 import pytest
 
+from forum import events
 from forum.accounts.models import User
 from forum.app import SESSION_COOKIE
+from forum.platform import Platform
 from forum.settings import Settings
 
 Login = Callable[[User | None], Awaitable[None]]
@@ -36,3 +38,17 @@ def login(client: httpx.AsyncClient, settings: Settings) -> Login:
             client.cookies.set(SESSION_COOKIE, session_cookie(settings, user))
 
     return sign_in
+
+
+@pytest.fixture
+def emitted(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> list[events.Event]:
+    """Events the platform emits, recorded before they are dispatched."""
+    seen: list[events.Event] = []
+    original = platform.emit
+
+    async def spy(event: events.Event) -> None:
+        seen.append(event)
+        await original(event)
+
+    monkeypatch.setattr(platform, "emit", spy)
+    return seen

@@ -4,7 +4,6 @@ import httpx
 import pytest
 
 from forum import events
-from forum.platform import Platform
 from forum.projects.models import Membership, Project, Role, Visibility
 from tests.factories import add_member, make_project, make_user
 from tests.projects.conftest import Login
@@ -13,20 +12,6 @@ from tests.support import post_form
 NEW = {"slug": "acme", "name": "Acme Widgets", "description": "Widgets for everyone",
        "legal_entity": "Acme GmbH", "contact_email": "support@acme.example",
        "time_zone": "Europe/Berlin", "default_visibility": "public"}
-
-
-@pytest.fixture
-def emitted(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> list[events.Event]:
-    """Events the platform emits, recorded before they are dispatched."""
-    seen: list[events.Event] = []
-    original = platform.emit
-
-    async def spy(event: events.Event) -> None:
-        seen.append(event)
-        await original(event)
-
-    monkeypatch.setattr(platform, "emit", spy)
-    return seen
 
 
 async def test_new_project_form_has_the_documented_inputs(
@@ -58,7 +43,7 @@ async def test_create_project_by_form_makes_creator_owner(
     assert page.status_code == 200
     assert "Acme Widgets" in page.text and "Widgets for everyone" in page.text
     assert "1 member" in page.text and "Acme GmbH" in page.text
-    assert f'href="/p/acme/settings"' in page.text
+    assert 'href="/p/acme/settings"' in page.text
 
     home = await client.get("/")
     assert '<a href="/p/acme"><strong>Acme Widgets</strong></a>' in home.text
