@@ -1,8 +1,14 @@
-"""Jobs of the embedded runner, stored as rows so they survive a crash or a restart."""
+"""Jobs stored as rows: the embedded runner's queue, and both runners' record of failures.
+
+The embedded runner keeps every job here, so a job survives a crash or a restart. The arq
+runner keeps its queue in Redis and writes a row only when a job fails for good, so the
+admin page at ``/admin/jobs`` serves both.
+"""
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -18,7 +24,7 @@ class JobState(StrEnum):
 class Job(Model):
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=100, db_index=True)
-    kwargs = fields.JSONField(default=dict)
+    kwargs: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     state = fields.CharEnumField(JobState, default=JobState.QUEUED)
     run_at = fields.DatetimeField(db_index=True)
     attempts = fields.IntField(default=0)
@@ -28,9 +34,12 @@ class Job(Model):
     last_error = fields.TextField(default="")
     created_at = fields.DatetimeField(auto_now_add=True)
     finished_at = fields.DatetimeField(null=True)
+    # The arq job id of a failure recorded by ``forum worker``; empty for embedded jobs.
+    external_id = fields.CharField(max_length=100, default="")
 
     class Meta:
         table = "jobs"
+        indexes = (("state", "run_at"),)
 
 
 class CronRun(Model):

@@ -1,8 +1,11 @@
-"""The jobs domain's registrations: its models and the clean-up of old finished jobs."""
+"""The jobs domain's registrations: models, the admin pages, ``forum jobs`` and clean-up."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+
+import click
+from starlette.routing import BaseRoute
 
 from forum.hookspecs import CronDefinition, JobDefinition, hookimpl
 from forum.jobs import JobContext
@@ -21,6 +24,13 @@ def forum_models() -> list[str]:
 
 
 @hookimpl
+def forum_routes() -> list[BaseRoute]:
+    from forum.jobs.routes import routes
+
+    return routes()
+
+
+@hookimpl
 def forum_jobs() -> list[JobDefinition]:
     return [JobDefinition("jobs.prune_finished", prune_finished)]
 
@@ -28,3 +38,10 @@ def forum_jobs() -> list[JobDefinition]:
 @hookimpl
 def forum_cron() -> list[CronDefinition]:
     return [CronDefinition("jobs.prune_finished", minute={17}, hour={3})]
+
+
+@hookimpl
+def forum_cli(cli: click.Group) -> None:
+    from forum.jobs.commands import jobs
+
+    cli.add_command(jobs)

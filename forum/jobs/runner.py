@@ -14,7 +14,7 @@ def build_queue(settings: Settings, plugins: PluginManager) -> JobQueue:
     if settings.redis_url:
         from forum.jobs.redis import ArqQueue
 
-        return ArqQueue(registry, settings.redis_url, max_tries=settings.job_max_tries)
+        return ArqQueue(registry, settings)
     return EmbeddedQueue(
         registry,
         poll_seconds=settings.job_poll_seconds,

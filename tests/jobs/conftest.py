@@ -1,0 +1,94 @@
+"""Job runner tests: the platform also loads the test-only jobs of ``jobs_plugin``.
+
+Redis: tests marked ``redis`` use the server of scripts/services.sh
+(``FORUM_TEST_REDIS_URL``), in a database of their own (13 on SQLite runs, 14 on
+PostgreSQL runs, so the two suites never meet) that is flushed before and after each test,
+and a queue name of their own.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from base64 import b64encode
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import itsdangerous
+import pytest
+import redis.asyncio
+
+from forum.accounts.models import User
+from forum.app import SESSION_COOKIE
+from forum.platform import Platform, build_platform
+from forum.plugins import PluginManager
+from forum.settings import Settings
+from tests.conftest import BACKEND, REDIS_URL
+from tests.jobs import jobs_plugin
+
+Login = Callable[[User | None], Awaitable[None]]
+REDIS_DB = 14 if BACKEND == "postgres" else 13
+
+
+def redis_test_url() -> str:
+    parts = urlsplit(REDIS_URL)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{REDIS_DB}", "", ""))
+
+
+def make_plugins() -> PluginManager:
+    from tests.plugins import sample_plugin
+
+    return PluginManager(extra=[sample_plugin, jobs_plugin], load_entry_points=True)
+
+
+@pytest.fixture
+def platform(settings: Settings) -> Platform:
+    return build_platform(settings, make_plugins())
+
+
+@pytest.fixture
+async def redis_db() -> AsyncIterator[redis.asyncio.Redis]:
+    """A connection to the tests' own Redis database, empty at start and at the end."""
+    client = redis.asyncio.Redis.from_url(redis_test_url())
+    await client.flushdb()
+    try:
+        yield client
+    finally:
+        await client.flushdb()
+        await client.aclose()
+
+
+@pytest.fixture
+def queue_name() -> str:
+    return f"forum-test:{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def arq_platform(settings: Settings, redis_db: Any, queue_name: str) -> Platform:
+    """A platform whose jobs go to Redis (as with FORUM_REDIS_URL) on a queue of its own."""
+    from forum.jobs.redis import ArqQueue
+
+    arq_settings = settings.model_copy(update={"redis_url": redis_test_url()})
+    platform = build_platform(arq_settings, make_plugins())
+    assert isinstance(platform.jobs, ArqQueue)
+    platform.jobs = ArqQueue(platform.jobs.registry, arq_settings, queue_name=queue_name)
+    return platform
+
+
+def session_cookie(settings: Settings, user: User) -> str:
+    data = b64encode(json.dumps({"uid": user.id, "ver": user.session_version}).encode())
+    return itsdangerous.TimestampSigner(settings.secret()).sign(data).decode()
+
+
+@pytest.fixture
+def login(client: httpx.AsyncClient, settings: Settings) -> Login:
+    """``await login(user)`` signs ``client`` in as ``user``; ``await login(None)`` out."""
+
+    async def sign_in(user: User | None) -> None:
+        client.cookies.clear()
+        if user is not None:
+            client.cookies.set(SESSION_COOKIE, session_cookie(settings, user))
+
+    return sign_in
