@@ -1,4 +1,6 @@
-"""A plugin that lives in the tests and uses every kind of hook (see test_plugins.py).
+"""A plugin that lives in the tests and uses every kind of hook.
+
+What each hook proves is tested in ``tests/plugins/test_sample_plugin.py``.
 
 Registered by the test fixtures exactly as an entry-point plugin would be: a module with
 ``hookimpl`` functions. Its model lives in its own Tortoise app, ``sample``.
@@ -9,7 +11,7 @@ from __future__ import annotations
 import click
 from pydantic import BaseModel
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from forum import events
@@ -27,6 +29,13 @@ PLUGIN_NAME = "sample"
 
 async def hello(request: Request) -> JSONResponse:
     return JSONResponse({"hello": "from the sample plugin"})
+
+
+async def page(request: Request) -> HTMLResponse:
+    """A page of the plugin's own, in the site layout (so its footer outlet shows)."""
+    from forum.web.templating import render
+
+    return await render(request, "sample/page.html", {"greeting": "Hello from a plugin page"})
 
 
 async def record_tick(ctx: JobContext, *, label: str = "tick") -> None:
@@ -47,7 +56,7 @@ def forum_models() -> ModelApp:
 
 @hookimpl
 def forum_routes() -> list[BaseRoute]:
-    return [Route("/sample/hello", hello)]
+    return [Route("/sample/hello", hello), Route("/sample/page", page)]
 
 
 @hookimpl
