@@ -8,7 +8,7 @@
 - A plugin imports from ``forum`` only ``hookspecs``, ``events``, a domain's ``service``
   (or ``services``) and ``schemas``, and the few modules that are the platform's API for
   plugins (``PLUGIN_API`` below: the job context, page rendering, errors, the API route
-  helper, CLI helpers, the ``Platform`` type).
+  helper, CLI helpers, the ``Platform`` type, per-project plugin settings).
 
 Every import counts, including those inside functions and under ``TYPE_CHECKING``.
 Generated migrations are exempt (the core's migrations import enums of every domain).
@@ -39,6 +39,7 @@ PLUGIN_API = (
     "forum.web.api",
     "forum.cli",
     "forum.platform",
+    "forum.projects.plugin_settings",  # a plugin's per-project settings (a verb module)
 )
 
 
