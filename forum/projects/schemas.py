@@ -80,7 +80,7 @@ class ProjectIn(BaseModel):
                        "with a letter")
     name: Name
     description: Description = ""
-    legal_entity: LegalEntity = Field("", description="Seller of record on invoices")
+    legal_entity: LegalEntity = Field(default="", description="Seller of record on invoices")
     contact_email: ContactEmail = ""
     time_zone: TimeZone = "UTC"
     default_visibility: Visibility = Visibility.PUBLIC
@@ -109,7 +109,8 @@ class ProjectOut(BaseModel):
     default_visibility: Visibility
     created_at: datetime
     members_count: int
-    your_role: Role | None = Field(None, description="The caller's role; null if not a member")
+    your_role: Role | None = Field(default=None,
+                                   description="The caller's role; null if not a member")
 
 
 class ProjectList(BaseModel):

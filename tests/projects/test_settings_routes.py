@@ -220,4 +220,4 @@ async def test_project_events_reach_a_plugin_only_where_it_is_enabled(
         await platform.emit(events.ProjectCreated(id=project.id, slug=project.slug,
                                                   owner_id=ada.id))
     labels = await SampleRecord.filter(kind="event").values_list("label", flat=True)
-    assert labels == ["project:first"]
+    assert list(map(str, labels)) == ["project:first"]
