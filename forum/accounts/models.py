@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -44,7 +46,7 @@ class OAuthIdentity(Model):
     provider_user_id = fields.CharField(max_length=64)
     login = fields.CharField(max_length=100)
     email = fields.CharField(max_length=254, null=True)
-    profile = fields.JSONField(default=dict)
+    profile: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
