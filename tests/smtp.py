@@ -24,7 +24,7 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from types import TracebackType
-from typing import Any, cast
+from typing import Any
 
 from aiosmtpd.controller import Controller
 
@@ -49,7 +49,7 @@ class ReceivedMail:
     def message(self) -> EmailMessage:
         """The message parsed, with the wire's CRLF line ends turned into ``\\n``."""
         data = self.data.replace(b"\r\n", b"\n")
-        return cast(EmailMessage, BytesParser(policy=policy.default).parsebytes(data))
+        return BytesParser(policy=policy.default).parsebytes(data)
 
 
 class RecordingHandler:
@@ -109,15 +109,15 @@ class SMTPServer:
         raise AssertionError(f"expected {count} messages within {timeout}s, "
                              f"got {len(self.received)}")
 
-    async def await_for(self, count: int, timeout: float = 10.0) -> list[ReceivedMail]:
+    async def await_for(self, count: int, within: float = 10.0) -> list[ReceivedMail]:
         """``wait_for`` for async tests (does not block the test's event loop)."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             received = self.received
             if len(received) >= count:
                 return received
             await asyncio.sleep(0.02)
-        raise AssertionError(f"expected {count} messages within {timeout}s, "
+        raise AssertionError(f"expected {count} messages within {within}s, "
                              f"got {len(self.received)}")
 
     def __enter__(self) -> SMTPServer:

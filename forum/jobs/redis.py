@@ -36,6 +36,7 @@ from arq.constants import default_queue_name, in_progress_key_prefix
 from arq.cron import CronJob
 from arq.typing import WorkerCoroutine
 from arq.worker import Function, Retry, Worker, func
+from tortoise.context import get_current_context
 from tortoise.transactions import in_transaction
 
 from forum.hookspecs import CronDefinition, JobDefinition
@@ -210,7 +211,7 @@ def build_worker(platform: Platform, *, burst: bool = False, poll_delay: float =
     ``manage_db`` opens the database on start-up and closes it on shutdown (``forum
     worker``); tests that hold the database open themselves turn it off.
     """
-    from forum.db import close_db, init_db
+    from forum.db import init_db
 
     queue = platform.jobs
     if not isinstance(queue, ArqQueue):
@@ -220,12 +221,16 @@ def build_worker(platform: Platform, *, burst: bool = False, poll_delay: float =
     async def startup(ctx: dict[str, Any]) -> None:
         if manage_db:
             await init_db(settings, platform.plugins)
+            # Tortoise keeps its connections in a context variable of the worker's main
+            # task (the jobs' tasks inherit it); shutdown runs elsewhere, so keep a handle.
+            ctx["tortoise"] = get_current_context()
         await queue.start(platform)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         await queue.stop()
-        if manage_db:
-            await close_db()
+        database = ctx.pop("tortoise", None)
+        if database is not None:
+            await database.close_connections()
 
     return ForumWorker(
         worker_functions(platform, queue),

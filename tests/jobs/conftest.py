@@ -1,9 +1,9 @@
 """Job runner tests: the platform also loads the test-only jobs of ``jobs_plugin``.
 
 Redis: tests marked ``redis`` use the server of scripts/services.sh
-(``FORUM_TEST_REDIS_URL``), in a database of their own (13 on SQLite runs, 14 on
-PostgreSQL runs, so the two suites never meet) that is flushed before and after each test,
-and a queue name of their own.
+(``FORUM_TEST_REDIS_URL``), in database 13 (14 on PostgreSQL runs), each test with a queue
+name of its own whose keys it deletes at the end. Nothing is flushed: several test runs
+may share the server at once.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import json
 import uuid
 from base64 import b64encode
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -50,13 +49,11 @@ def platform(settings: Settings) -> Platform:
 
 @pytest.fixture
 async def redis_db() -> AsyncIterator[redis.asyncio.Redis]:
-    """A connection to the tests' own Redis database, empty at start and at the end."""
+    """A connection to the tests' Redis database."""
     client = redis.asyncio.Redis.from_url(redis_test_url())
-    await client.flushdb()
     try:
         yield client
     finally:
-        await client.flushdb()
         await client.aclose()
 
 
@@ -66,15 +63,32 @@ def queue_name() -> str:
 
 
 @pytest.fixture
-def arq_platform(settings: Settings, redis_db: Any, queue_name: str) -> Platform:
+async def arq_platform(settings: Settings, redis_db: redis.asyncio.Redis,
+                       queue_name: str) -> AsyncIterator[Platform]:
     """A platform whose jobs go to Redis (as with FORUM_REDIS_URL) on a queue of its own."""
+    from arq.constants import (
+        health_check_key_suffix,
+        in_progress_key_prefix,
+        job_key_prefix,
+        result_key_prefix,
+        retry_key_prefix,
+    )
+
     from forum.jobs.redis import ArqQueue
 
     arq_settings = settings.model_copy(update={"redis_url": redis_test_url()})
     platform = build_platform(arq_settings, make_plugins())
     assert isinstance(platform.jobs, ArqQueue)
-    platform.jobs = ArqQueue(platform.jobs.registry, arq_settings, queue_name=queue_name)
-    return platform
+    queue = ArqQueue(platform.jobs.registry, arq_settings, queue_name=queue_name)
+    platform.jobs = queue
+    try:
+        yield platform
+    finally:
+        await queue.stop()
+        left = [job_id.decode() for job_id in await redis_db.zrange(queue_name, 0, -1)]
+        keys = [prefix + job_id for job_id in left for prefix in (
+            job_key_prefix, retry_key_prefix, in_progress_key_prefix, result_key_prefix)]
+        await redis_db.delete(queue_name, queue_name + health_check_key_suffix, *keys)
 
 
 def session_cookie(settings: Settings, user: User) -> str:

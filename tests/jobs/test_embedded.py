@@ -19,21 +19,23 @@ from tests.plugins.sample.models import SampleRecord
 RunJobs = Callable[[], Awaitable[int]]
 
 
-def embedded(platform: Platform, **options: float) -> EmbeddedQueue:
+def embedded(platform: Platform, *, retry_base_seconds: float = 0.01,
+             lease_seconds: float = 300) -> EmbeddedQueue:
     """Another queue on the same database: what a second ``forum serve`` process runs."""
     assert isinstance(platform.jobs, EmbeddedQueue)
-    queue = EmbeddedQueue(platform.jobs.registry, **{
-        "poll_seconds": 0.05, "retry_base_seconds": 0.01, **options})
+    queue = EmbeddedQueue(platform.jobs.registry, poll_seconds=0.05,
+                          retry_base_seconds=retry_base_seconds, lease_seconds=lease_seconds)
     queue._platform = platform
     return queue
 
 
 async def labels() -> list[str]:
-    return sorted(await SampleRecord.filter(kind="job").values_list("label", flat=True))
+    return sorted(str(label) for label in
+                  await SampleRecord.filter(kind="job").values_list("label", flat=True))
 
 
-async def wait_until(predicate: Callable[[], Awaitable[bool]], timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
+async def wait_until(predicate: Callable[[], Awaitable[bool]], within: float = 10) -> None:
+    deadline = time.monotonic() + within
     while not await predicate():
         assert time.monotonic() < deadline, "timed out"
         await asyncio.sleep(0.02)
@@ -64,7 +66,7 @@ async def test_enqueue_joins_the_callers_transaction(db: None, platform: Platfor
 
 
 async def test_unknown_job_name_is_refused_at_enqueue(db: None, platform: Platform) -> None:
-    with pytest.raises(KeyError, match="no.such.job"):
+    with pytest.raises(KeyError, match=r"no\.such\.job"):
         await platform.enqueue("no.such.job", x=1)
     assert await Job.all().count() == 0
 
@@ -225,7 +227,7 @@ async def test_started_queue_runs_jobs_in_the_background(db: None, platform: Pla
     try:
         await queue.enqueue("testjobs.record", label="bg")
         await wait_until(lambda: Job.filter(name="testjobs.record", state=JobState.DONE).exists(),
-                         timeout=5)
+                         within=5)
     finally:
         await queue.stop()
     assert await labels() == ["bg@1"]
