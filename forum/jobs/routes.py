@@ -14,7 +14,7 @@ from forum.jobs.permissions import access_jobs_admin
 from forum.jobs.schemas import JobOut, JobsOverview, RetriedOut
 from forum.platform import Platform
 from forum.web.api import api_route
-from forum.web.errors import Conflict
+from forum.web.errors import Conflict, NotFound
 from forum.web.templating import flash, render
 
 TAG = "admin"
@@ -66,12 +66,16 @@ async def api_jobs(request: Request) -> JobsOverview:
     return await overview(platform_of(request))
 
 
-@api_route("POST", "/api/v1/admin/jobs/{job_id:int}/retry", response=RetriedOut,
+# No ``:int`` converter here: the OpenAPI document shows the path as written.
+@api_route("POST", "/api/v1/admin/jobs/{job_id}/retry", response=RetriedOut,
            errors=(403, 404, 409), tag=TAG)
 async def api_retry_job(request: Request) -> RetriedOut:
     """Queue a failed job again from its first try (platform admins)."""
     access_jobs_admin(request)
-    job = await service.check_retry_job(platform_of(request), request.path_params["job_id"])
+    raw_id = str(request.path_params["job_id"])
+    if not raw_id.isdigit():
+        raise NotFound(f"There is no job {raw_id!r}.")
+    job = await service.check_retry_job(platform_of(request), int(raw_id))
     return RetriedOut(id=job.id, name=job.name, queued=True)
 
 

@@ -264,3 +264,36 @@ async def test_web_process_only_enqueues_and_healthz_reads_redis(
             body = (await c.get("/healthz")).json()
             assert body["jobs_backlog"] == 0
             assert await labels() == ["web2@1", "web@1"]
+
+
+async def test_admin_sees_and_retries_arq_failures_like_embedded_ones(
+    arq_platform: Platform, redis_db: redis.asyncio.Redis
+) -> None:
+    from forum.accounts.middleware import hash_api_key
+    from forum.accounts.models import ApiKey
+    from tests.factories import make_user
+
+    queue = queue_of(arq_platform)
+    app = create_app(arq_platform.settings, platform=arq_platform)
+    async with app.router.lifespan_context(app):
+        admin = await make_user("arqadmin", admin=True)
+        key = "fk_arqadmin-key-0123456789"
+        await ApiKey.create(user=admin, name="t", prefix=key[:8], key_hash=hash_api_key(key))
+        headers = {"authorization": f"Bearer {key}"}
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
+                                     headers=headers) as c:
+            await arq_platform.enqueue("testjobs.broken", reason="still broken")
+            await run_burst(arq_platform)
+
+            body = (await c.get("/api/v1/admin/jobs")).json()
+            assert body["runner"] == "ArqQueue"
+            assert body["counts"]["failed"] == 1
+            [failed] = body["failed"]
+            assert failed["name"] == "testjobs.broken"
+            assert failed["last_error"].rstrip().endswith("ValueError: still broken")
+
+            response = await c.post(f"/api/v1/admin/jobs/{failed['id']}/retry")
+            assert response.status_code == 200
+            assert await redis_db.zcard(queue.queue_name) == 1
+            assert (await c.get("/api/v1/admin/jobs")).json()["failed"] == []
