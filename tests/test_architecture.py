@@ -6,9 +6,10 @@
   never each other: peers talk through events.
 - ``forum`` never imports ``plugins``; plugins never import each other.
 - A plugin imports from ``forum`` only ``hookspecs``, ``events``, a domain's ``service``
-  (or ``services``) and ``schemas``, and the few modules that are the platform's API for
-  plugins (``PLUGIN_API`` below: the job context, page rendering, errors, the API route
-  helper, CLI helpers, the ``Platform`` type, per-project plugin settings).
+  (or ``services``), ``schemas`` and ``permissions`` (the ``access_*`` verbs), and the few
+  modules that are the platform's API for plugins (``PLUGIN_API`` below: the job context,
+  page rendering, errors, the API route helper, CLI helpers, the ``Platform`` type,
+  per-project plugin settings).
 
 Every import counts, including those inside functions and under ``TYPE_CHECKING``.
 Generated migrations are exempt (the core's migrations import enums of every domain).
@@ -31,7 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DOMAINS = ("topics", "notifications", "reputation", "moderation", "support_queue", "billing")
 FOUNDATION_DOMAIN = "topics"  # the one domain the others may import
 PLUGIN_ALLOWED = ("forum.hookspecs", "forum.events")
-PLUGIN_ALLOWED_LEAVES = ("service", "services", "schemas")  # forum.<domain>.<leaf>[.x]
+# forum.<domain>.<leaf>[.x]; permissions holds the access_* verbs (access_project ...)
+PLUGIN_ALLOWED_LEAVES = ("service", "services", "schemas", "permissions")
 PLUGIN_API = (
     "forum.jobs",  # the package itself: JobContext (not forum.jobs.models or .embedded)
     "forum.web.templating",
@@ -262,13 +264,15 @@ def test_plugin_rules(tmp_path: Path) -> None:
     write_tree(tmp_path, {
         "forum/plugins.py": "import plugins.github_import.plugin\n",
         "forum/accounts/service.py": "", "forum/accounts/models.py": "",
-        "forum/projects/schemas.py": "", "forum/jobs/__init__.py": "",
+        "forum/projects/schemas.py": "", "forum/projects/permissions.py": "",
+        "forum/jobs/__init__.py": "",
         "forum/jobs/models.py": "", "forum/events.py": "", "forum/hookspecs.py": "",
         "plugins/github_import/plugin.py": (
             "from forum.hookspecs import hookimpl\n"
             "from forum import events\n"
             "from forum.accounts.service import access_user\n"
             "from forum.projects.schemas import ProjectOut\n"
+            "from forum.projects.permissions import access_project\n"
             "from forum.jobs import JobContext\n"
             "from plugins.github_import.client import GitHub\n"  # own package: fine
             "from forum.accounts.models import User\n"  # models: no

@@ -99,3 +99,11 @@ async def on_project_created(event: events.ProjectCreated) -> None:
     from tests.plugins.sample.models import SampleRecord
 
     await SampleRecord.create(kind="event", label=f"project:{event.slug}")
+
+
+@hookimpl
+async def on_plugin_toggled(event: events.PluginToggled) -> None:
+    from tests.plugins.sample.models import SampleRecord
+
+    state = "on" if event.enabled else "off"
+    await SampleRecord.create(kind="toggle", label=f"{event.plugin}:{state}")

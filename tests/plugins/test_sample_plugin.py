@@ -28,6 +28,7 @@ from forum.jobs.models import Job, JobState
 from forum.platform import Platform
 from forum.plugins import PluginManager
 from forum.projects.models import ProjectPlugin
+from forum.projects.plugin_settings import do_toggle_plugin
 from forum.web.templating import build_environment
 from tests.conftest import base_settings, make_plugins
 from tests.factories import make_project, make_user
@@ -152,6 +153,20 @@ async def test_unknown_plugin_row_enables_nothing(db: None, platform: Platform) 
     await platform.emit(events.ProjectCreated(id=project.id, slug=project.slug,
                                               owner_id=owner.id))
     assert await SampleRecord.filter(kind="event").count() == 0
+
+
+async def test_switching_on_is_heard_switching_off_is_not(db: None, platform: Platform) -> None:
+    """The real path: a new project starts with the plugin off; the owner switches it."""
+    owner = await make_user()
+    project = await make_project(owner=owner)
+    await platform.emit(events.ProjectCreated(id=project.id, slug=project.slug,
+                                              owner_id=owner.id))
+    assert await do_toggle_plugin(platform, project, "sample", True)
+    assert await do_toggle_plugin(platform, project, "sample", False)
+
+    assert not await SampleRecord.filter(kind="event").exists()  # created while off
+    labels = await SampleRecord.filter(kind="toggle").values_list("label", flat=True)
+    assert labels == ["sample:on"]
 
 
 # Settings schema
