@@ -218,11 +218,9 @@ async def check_login(platform: Platform, login: str, password: str) -> User:
     if user is None or not ok:
         raise UserError(401, "The username or email address and password do not match.",
                         code="invalid_credentials")
-    if not user.is_active:
-        raise UserError(403, "This account has been suspended.", code="account_disabled")
-    if platform.settings.require_email_verification and not user.is_verified:
-        raise UserError(403, "Please confirm your email address first: open the link we "
-                        "mailed you, or ask for a new one.", code="email_unverified")
+    check_may_log_in(platform, user)
+    # The one write a check makes: a hash made with older argon2 parameters is renewed
+    # while the plain password is at hand (it never is otherwise).
     if user.password_hash and needs_rehash(user.password_hash):
         user.password_hash = await hash_password_async(password)
         await user.save(update_fields=["password_hash"])
@@ -230,7 +228,7 @@ async def check_login(platform: Platform, login: str, password: str) -> User:
 
 
 def check_may_log_in(platform: Platform, user: User) -> None:
-    """For sign-in without a password (GitHub): the same account-state rules."""
+    """Whether this account may start a session now (password or GitHub sign-in)."""
     if not user.is_active:
         raise UserError(403, "This account has been suspended.", code="account_disabled")
     if platform.settings.require_email_verification and not user.is_verified:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
 
-from forum.web.ratelimit import RateLimited, RateLimiter, redis_storage_uri
+from forum.web.ratelimit import RateLimited, RateLimiter, close_limiter, redis_storage_uri
 from tests.conftest import REDIS_URL, base_settings
 from tests.factories import PASSWORD, make_user
 from tests.support import csrf_from, post_form
@@ -106,6 +107,7 @@ async def test_limiter_on_redis_is_shared_between_processes(tmp_path: Path) -> N
     settings = base_settings(tmp_path, "sqlite://:memory:", redis_url=REDIS_URL,
                              rate_limit_signup="3/minute")
     first, second = RateLimiter(settings), RateLimiter(settings)  # two web processes
+    app = SimpleNamespace(state=SimpleNamespace(rate_limiter=second))
     ip = f"10.0.0.1-{uuid.uuid4().hex}"  # a fresh key, whatever an earlier run left
     try:
         await first.hit("signup", ip)
@@ -114,9 +116,11 @@ async def test_limiter_on_redis_is_shared_between_processes(tmp_path: Path) -> N
         with pytest.raises(RateLimited) as limited:
             await second.hit("signup", ip)
         assert 0 < limited.value.retry_after <= 60
+        await first.hit("signup", f"{ip}-other")
     finally:
         await first.close()
-        await second.close()
+        await close_limiter(app)
+    assert app.state.rate_limiter is None
 
 
 async def test_limiter_lets_requests_through_when_redis_is_down(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from forum.accounts.models import User
 from forum.accounts.passwords import verify_password
 from forum.accounts.service import (
     check_login,
+    create_user_row,
     do_create_user,
     do_sign_up,
     email_problem,
@@ -120,3 +121,14 @@ def test_good_emails(email: str) -> None:
                                    "a@-bad.org", "a@@b.org", "a@b..org", "x" * 250 + "@e.org"])
 def test_bad_emails(email: str) -> None:
     assert email_problem(email)
+
+
+async def test_insert_race_becomes_a_conflict(db: None, platform: Platform) -> None:
+    """Two sign-ups that both passed the check: the second insert is a 409, not a 500."""
+    await make_user("racer", email="racer@example.org")
+    with pytest.raises(Conflict) as lost:
+        await create_user_row(platform, username="Racer", email="other@example.org",
+                              password_hash=None, verified=False, is_platform_admin=False,
+                              send_verification=True)
+    assert lost.value.fields.keys() == {"username"}
+    assert await platform.jobs.backlog() == 0  # its mail rolled back with it
