@@ -10,7 +10,9 @@ can all use it::
         assert mail.message["To"] == "ada@example.org"
 
 ``delay`` makes the server wait that many seconds before it accepts each message (to
-keep deliveries in flight); ``in_data`` is set while it waits.
+keep deliveries in flight); ``in_data`` is set while it waits. ``hold=n`` keeps the n-th
+message unanswered (the sender stays mid-delivery, ``holding`` is set) until
+``release()``.
 """
 
 from __future__ import annotations
@@ -53,10 +55,13 @@ class ReceivedMail:
 
 
 class RecordingHandler:
-    def __init__(self, delay: float = 0.0) -> None:
+    def __init__(self, delay: float = 0.0, hold: int | None = None) -> None:
         self.delay = delay
+        self.hold = hold
         self.received: list[ReceivedMail] = []
         self.in_data = threading.Event()
+        self.holding = threading.Event()
+        self.released = threading.Event()
         self._lock = threading.Lock()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
@@ -64,6 +69,11 @@ class RecordingHandler:
                             data=bytes(envelope.original_content or envelope.content))
         with self._lock:
             self.received.append(mail)
+            number = len(self.received)
+        if number == self.hold:
+            self.holding.set()
+            # ``release()`` comes from another thread: wait for it off the server's loop.
+            await asyncio.get_running_loop().run_in_executor(None, self.released.wait)
         if self.delay:
             self.in_data.set()
             try:
@@ -74,11 +84,11 @@ class RecordingHandler:
 
 
 class SMTPServer:
-    def __init__(self, *, delay: float = 0.0, host: str = "127.0.0.1",
-                 port: int | None = None) -> None:
+    def __init__(self, *, delay: float = 0.0, hold: int | None = None,
+                 host: str = "127.0.0.1", port: int | None = None) -> None:
         self.host = host
         self.port = port or free_port()
-        self.handler = RecordingHandler(delay)
+        self.handler = RecordingHandler(delay, hold)
         self._controller = Controller(self.handler, hostname=host, port=self.port)
 
     @property
@@ -91,11 +101,21 @@ class SMTPServer:
     def in_data(self) -> threading.Event:
         return self.handler.in_data
 
+    @property
+    def holding(self) -> threading.Event:
+        """Set once the message numbered ``hold`` arrived and is being held."""
+        return self.handler.holding
+
+    def release(self) -> None:
+        """Answer the held message (and every later one) at once."""
+        self.handler.released.set()
+
     def start(self) -> SMTPServer:
         self._controller.start()
         return self
 
     def stop(self) -> None:
+        self.release()
         self._controller.stop()
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[ReceivedMail]:

@@ -1,9 +1,12 @@
-"""The mail domain's registrations: the ``mail.send`` job (retried by the job runner)."""
+"""The mail domain's registrations: the ``mail.send`` job (retried by the job runner) and
+``forum mail-test``."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
+
+import click
 
 from forum.hookspecs import JobDefinition, hookimpl
 from forum.jobs import JobContext
@@ -24,3 +27,10 @@ async def send_mail(ctx: JobContext, *, to: str, subject: str, template: str,
 @hookimpl
 def forum_jobs() -> list[JobDefinition]:
     return [JobDefinition("mail.send", send_mail, max_tries=8)]
+
+
+@hookimpl
+def forum_cli(cli: click.Group) -> None:
+    from forum.mail.commands import mail_test
+
+    cli.add_command(mail_test)
