@@ -29,6 +29,7 @@ import time
 import warnings
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
 
 from arq import cron
 from arq.connections import ArqRedis, RedisSettings, create_pool
@@ -65,13 +66,19 @@ def loads(raw: bytes) -> Any:
     return json.loads(raw)
 
 
+def queue_name_of(redis_url: str) -> str:
+    """The queue named by the URL's ``queue`` parameter (``redis://host/0?queue=forum-a``),
+    so installations sharing one Redis keep apart; arq's default otherwise."""
+    return parse_qs(urlsplit(redis_url).query).get("queue", [default_queue_name])[0]
+
+
 class ArqQueue:
     def __init__(self, registry: JobRegistry, settings: Settings, *,
-                 queue_name: str = default_queue_name) -> None:
+                 queue_name: str | None = None) -> None:
         self.registry = registry
         self.settings = settings
         self.redis_settings = RedisSettings.from_dsn(settings.redis_url)
-        self.queue_name = queue_name
+        self.queue_name = queue_name or queue_name_of(settings.redis_url)
         self._pool: ArqRedis | None = None
         self._lock = asyncio.Lock()
 
@@ -196,6 +203,20 @@ def cron_job(platform: Platform, queue: ArqQueue, entry: CronDefinition) -> Cron
                 second=0, unique=True, max_tries=queue.max_tries(definition) + 1)
 
 
+class HideJobArguments(logging.Filter):
+    """arq logs each job's arguments when it starts; ours can hold one-time links (a password
+    reset mail's context), which must not end up in logs. The job's id and name stay."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "→" in str(record.msg) and isinstance(record.args, tuple) and len(record.args) == 4:
+            elapsed, ref, _arguments, extra = record.args
+            record.args = (elapsed, ref, "…", extra)
+        return True
+
+
+HIDE_JOB_ARGUMENTS = HideJobArguments()
+
+
 class ForumWorker(Worker):
     async def close(self) -> None:
         # arq closes its pool with redis-py's deprecated close(); the warning is arq's.
@@ -216,6 +237,7 @@ def build_worker(platform: Platform, *, burst: bool = False, poll_delay: float =
     queue = platform.jobs
     if not isinstance(queue, ArqQueue):
         raise ValueError("the arq worker needs FORUM_REDIS_URL to be set")
+    logging.getLogger("arq.worker").addFilter(HIDE_JOB_ARGUMENTS)
     settings = platform.settings
 
     async def startup(ctx: dict[str, Any]) -> None:

@@ -154,3 +154,12 @@ async def test_admin_api_is_in_the_openapi_document(client: httpx.AsyncClient) -
     paths = (await client.get("/api/v1/openapi.json")).json()["paths"]
     assert "get" in paths["/api/v1/admin/jobs"]
     assert "post" in paths["/api/v1/admin/jobs/{job_id}/retry"]
+
+
+async def test_healthz_counts_the_embedded_backlog(client: httpx.AsyncClient) -> None:
+    now = utcnow()
+    for state in (JobState.QUEUED, JobState.QUEUED, JobState.RUNNING, JobState.DONE):
+        await Job.create(name="jobs.prune_finished", kwargs={}, state=state, run_at=now)
+    await Job.create(name="jobs.prune_finished", kwargs={}, run_at=now + timedelta(hours=1))
+    body = (await client.get("/healthz")).json()
+    assert (body["jobs_runner"], body["jobs_backlog"]) == ("EmbeddedQueue", 2)
