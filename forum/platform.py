@@ -37,11 +37,16 @@ class Platform:
         await self.jobs.enqueue(name, **kwargs)
 
     async def send_mail(
-        self, to: str, template: str, context: dict[str, Any], *, subject: str
+        self, to: str, template: str, context: dict[str, Any], *, subject: str,
+        headers: dict[str, str] | None = None,
     ) -> None:
-        """Queue an email rendered from ``mail/<template>.txt`` (and ``.html`` if present)."""
+        """Queue an email rendered from ``mail/<template>.txt`` (and ``.html`` if present).
+
+        ``headers`` may thread it: ``{"In-Reply-To": "<id@host>", "References": "..."}``.
+        """
+        extra = {"headers": headers} if headers else {}
         await self.jobs.enqueue(
-            "mail.send", to=to, template=template, context=context, subject=subject
+            "mail.send", to=to, template=template, context=context, subject=subject, **extra
         )
 
     async def emit(self, event: Event) -> None:

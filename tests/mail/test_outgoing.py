@@ -79,9 +79,9 @@ async def test_text_only_template_sends_a_single_part(
 async def test_thread_headers_are_set(
     db: None, mail_platform: Platform, run_jobs: RunJobs, smtp_server: SMTPServer
 ) -> None:
-    await mail_platform.enqueue(
-        "mail.send", to="ada@example.org", subject="Re: a question", template="test_plain",
-        context={"name": "Ada"}, headers={"In-Reply-To": "<first@forum.example>"})
+    await mail_platform.send_mail("ada@example.org", "test_plain", {"name": "Ada"},
+                                  subject="Re: a question",
+                                  headers={"In-Reply-To": "<first@forum.example>"})
     await mail_platform.enqueue(
         "mail.send", to="ada@example.org", subject="Re: a question", template="test_plain",
         context={"name": "Ada"},
