@@ -44,7 +44,7 @@ class Platform:
 
         ``headers`` may thread it: ``{"In-Reply-To": "<id@host>", "References": "..."}``.
         """
-        extra = {"headers": headers} if headers else {}
+        extra: dict[str, Any] = {"headers": headers} if headers else {}
         await self.jobs.enqueue(
             "mail.send", to=to, template=template, context=context, subject=subject, **extra
         )
