@@ -54,7 +54,8 @@ def fail(message: str, status: int = 1) -> None:
 
 
 def run_with_db(platform: Platform, work: Callable[[], Awaitable[T]]) -> T:
-    """Run ``work`` with the database open, closing it afterwards."""
+    """Run ``work`` with the database open, closing it (and the job queue's connections,
+    e.g. arq's Redis pool opened by an enqueue) afterwards."""
     from forum.db import close_db, init_db
 
     async def main() -> T:
@@ -62,6 +63,7 @@ def run_with_db(platform: Platform, work: Callable[[], Awaitable[T]]) -> T:
         try:
             return await work()
         finally:
+            await platform.jobs.stop()
             await close_db()
 
     return asyncio.run(main())

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import TypeVar
-
 import click
 
 from forum.cli import fail, pass_platform, run_with_db
@@ -13,8 +10,6 @@ from forum.jobs.embedded import EmbeddedQueue
 from forum.jobs.models import Job
 from forum.platform import Platform
 from forum.web.errors import UserError
-
-T = TypeVar("T")
 
 
 def describe(job: Job) -> str:
@@ -44,7 +39,7 @@ def list_jobs(platform: Platform, failed: bool, limit: int) -> None:
         summary = ", ".join(f"{count} {state}" for state, count in counts.items())
         click.echo(f"{summary}; {backlog} due and waiting ({type(platform.jobs).__name__})")
 
-    run_with_db(platform, lambda: _closing(platform, work()))
+    run_with_db(platform, work)
 
 
 @jobs.command("retry")
@@ -61,7 +56,7 @@ def retry_job(platform: Platform, job_id: int) -> None:
         click.echo(f"job #{job.id} ({job.name}) is queued again")
         return None
 
-    error = run_with_db(platform, lambda: _closing(platform, work()))
+    error = run_with_db(platform, work)
     if error:
         fail(error)
 
@@ -81,10 +76,3 @@ def run_jobs(platform: Platform) -> None:
     ran = run_with_db(platform, work)
     click.echo(f"ran {ran} job{'' if ran == 1 else 's'}")
 
-
-async def _closing(platform: Platform, work: Awaitable[T]) -> T:
-    """Await ``work``, then close the runner's connections (arq keeps a Redis pool)."""
-    try:
-        return await work
-    finally:
-        await platform.jobs.stop()
