@@ -3,7 +3,7 @@
 For the scale-out tier: any number of ``forum serve`` processes enqueue, any number of
 ``forum worker`` processes (on any machine) run the jobs; the web processes run none.
 The worker is built from the same ``JobRegistry`` as the embedded runner: each job gets a
-``JobContext``, fails over to a retry with exponential backoff until its ``max_tries``,
+``JobContext``, a failed try is retried with exponential backoff up to ``max_tries``,
 and a job that fails its last try is written to the ``jobs`` table (state ``failed``,
 with its traceback), where the admin page and ``forum jobs list --failed`` find it,
 exactly as with the embedded runner. Cron entries become arq cron jobs (UTC, unique per
