@@ -10,6 +10,7 @@ model that the OpenAPI document describes, and the output is serialised with its
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -94,6 +95,9 @@ async def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
         raise invalid_from_pydantic(exc) from None
 
 
+_CONVERTER = re.compile(r"{(\w+):\w+}")
+_PARAM = re.compile(r"{(\w+)(?::(\w+))?}")
+
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["error"],
@@ -145,7 +149,15 @@ def openapi_document(routes: list[BaseRoute], title: str) -> dict[str, Any]:
                 "description": CODES.get(status, "error"),
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
             }
-        path = op.path
+        # Starlette's "{id:int}" is "{id}" in OpenAPI, with the type on the parameter.
+        path = _CONVERTER.sub(r"{\1}", op.path)
+        parameters = [
+            {"name": name, "in": "path", "required": True,
+             "schema": {"type": "integer" if conv == "int" else "string"}}
+            for name, conv in _PARAM.findall(op.path)
+        ]
+        if parameters:
+            entry["parameters"] = parameters
         paths.setdefault(path, {})[op.method.lower()] = entry
     return {
         "openapi": "3.1.0",

@@ -77,3 +77,14 @@ async def test_served_openapi_lists_platform_endpoints(client: httpx.AsyncClient
     document = (await client.get("/api/v1/openapi.json")).json()
     assert document["openapi"].startswith("3.")
     assert "Error" in document["components"]["schemas"]
+
+
+def test_openapi_path_parameters_drop_starlette_converters() -> None:
+    @api_route("DELETE", "/api/v1/widgets/{widget_id:int}", status=204)
+    async def delete_widget(request: Request) -> None:
+        """Delete a widget."""
+
+    document = openapi_document([delete_widget], "Test")
+    operation = document["paths"]["/api/v1/widgets/{widget_id}"]["delete"]
+    assert operation["parameters"] == [{"name": "widget_id", "in": "path", "required": True,
+                                        "schema": {"type": "integer"}}]
