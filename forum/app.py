@@ -24,6 +24,7 @@ from forum.web.middleware import (
     RequestLogMiddleware,
     SecurityHeadersMiddleware,
 )
+from forum.web.ratelimit import close_limiter
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +38,14 @@ def create_app(settings: Settings, *, plugins: PluginManager | None = None,
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await init_db(settings, platform.plugins)
+        await init_db(settings, platform.plugins, global_fallback=True)
         if settings.run_embedded_worker or settings.redis_url:
             await platform.jobs.start(platform)
         try:
             yield
         finally:
             await platform.jobs.stop()
+            await close_limiter(app)
             await close_db()
 
     async def csrf_rejected(scope: Scope, receive: Receive, send: Send) -> None:

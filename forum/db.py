@@ -79,8 +79,12 @@ def tortoise_config(settings: Settings, plugins: PluginManager) -> dict[str, Any
     }
 
 
-async def init_db(settings: Settings, plugins: PluginManager) -> None:
-    await Tortoise.init(config=tortoise_config(settings, plugins))
+async def init_db(settings: Settings, plugins: PluginManager, *,
+                  global_fallback: bool = False) -> None:
+    """Open the database. ``global_fallback``: visible from every task, not only this one
+    (uvicorn runs the lifespan and the requests in different tasks)."""
+    await Tortoise.init(config=tortoise_config(settings, plugins),
+                        _enable_global_fallback=global_fallback)
 
 
 async def migrate(settings: Settings, plugins: PluginManager, *, quiet: bool = False) -> None:

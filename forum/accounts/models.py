@@ -55,7 +55,7 @@ class OAuthIdentity(Model):
 
 
 class ApiKey(Model):
-    """A bearer key for the API; only its SHA-256 is stored, the key is shown once."""
+    """A bearer key for the API. Only its SHA-256 is stored: the key is shown once."""
 
     id = fields.IntField(primary_key=True)
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
