@@ -9,11 +9,9 @@ tests are plain (not async) functions.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,11 +27,7 @@ from playwright.sync_api import (
     Response,
     sync_playwright,
 )
-from tortoise import Tortoise
 
-from forum.db import init_db
-from forum.plugins import PluginManager
-from forum.settings import Settings
 from tests.smtp import SMTPServer, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -61,31 +55,15 @@ class ForumServer:
         return self.log.read_text(errors="replace")[-4000:]
 
 
-async def _build_schema(settings: Settings, plugins: PluginManager) -> None:
-    await init_db(settings, plugins)
-    await Tortoise.generate_schemas()
-    await Tortoise.close_connections()
-
-
 def prepare_database(data_dir: Path, database_url: str) -> None:
-    # The schema as the test suite builds it (tests/conftest.py). The lead switches this to
-    # `forum migrate` once the migrations are committed.
-    settings = Settings(data_dir=data_dir, database_url=database_url,
-                        secret_key=SECRET_KEY)  # type: ignore[arg-type]
-    # Playwright's sync API keeps an event loop running on this thread: use another one.
-    errors: list[BaseException] = []
-
-    def build() -> None:
-        try:
-            asyncio.run(_build_schema(settings, PluginManager()))
-        except BaseException as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=build)
-    thread.start()
-    thread.join()
-    if errors:
-        raise errors[0]
+    """The schema the production way: ``forum migrate`` in a subprocess."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("FORUM_")}
+    env.update({"FORUM_DATA_DIR": str(data_dir), "FORUM_DATABASE_URL": database_url,
+                "FORUM_SECRET_KEY": SECRET_KEY,
+                "FORUM_CONFIG_FILE": str(data_dir / "absent.toml")})
+    result = subprocess.run([sys.executable, "-m", "forum.cli", "migrate", "--quiet"],
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
 
 
 def wait_until_ready(server: ForumServer, timeout: float = 30.0) -> None:

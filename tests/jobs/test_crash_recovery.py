@@ -96,9 +96,8 @@ def smtp() -> Iterator[SMTPServer]:
 
 @pytest.fixture
 def serve_env(tmp_path: Path, database_url: str, smtp: SMTPServer) -> dict[str, str]:
-    # The database comes from the test template, built with generate_schemas (see
-    # tests/conftest.py). Once forum/migrations exists, prepare it the production way
-    # instead: run `forum migrate` with this environment before starting the server.
+    # The database is the test template's clone (tests/conftest.py); that its schema is the
+    # one `forum migrate` builds is checked by tests/test_migrations.py.
     env = {name: value for name, value in os.environ.items()
            if not name.startswith("FORUM_")}
     env.update({
