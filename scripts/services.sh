@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs (from Debian packages) and starts the throwaway servers the tests use:
-# PostgreSQL on 127.0.0.1:55432 and Redis on 127.0.0.1:56379, data under var/test-services.
+# PostgreSQL on 127.0.0.1:55432 and Redis on 127.0.0.1:56379. PostgreSQL's data lives under
+# /tmp/forum-test-services (its server runs as the postgres user, which may not be able to
+# enter the checkout); Redis keeps nothing on disk.
 # Chromium is installed for the browser tests. Safe to run again: what runs is left running.
 #   scripts/services.sh start | stop | bench-tools
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT="$(pwd)/var/test-services"
+ROOT="${FORUM_TEST_SERVICES_DIR:-/tmp/forum-test-services}"
 PG_PORT=55432
 REDIS_PORT=56379
 SUDO=""
