@@ -1,7 +1,9 @@
 """The plugin contract: every hook the platform calls, and the small types they return.
 
 Registration hooks are called once when an app or worker is built. Event hooks are called
-after a service verb commits; an implementation may be ``async`` and the core awaits it.
+after a service verb commits, with the event and the running ``Platform`` (to enqueue jobs
+or send mail); an implementation may take only the arguments it needs, and may be
+``async``: the core awaits it.
 The core's own domains implement these same hooks (see ``forum/*/plugin.py``).
 
 A hook implementation whose arguments are not named here is refused at registration.
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
     from forum import events
+    from forum.platform import Platform
 
 PROJECT_NAME = "forum"
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
@@ -113,25 +116,27 @@ def forum_cli(cli: click.Group) -> None:
 
 
 @hookspec
-def on_user_created(event: events.UserCreated) -> Awaitable[None] | None:
+def on_user_created(event: events.UserCreated, platform: Platform) -> Awaitable[None] | None:
     """A user account was created."""
 
 
 @hookspec
-def on_user_verified(event: events.UserVerified) -> Awaitable[None] | None:
+def on_user_verified(event: events.UserVerified, platform: Platform) -> Awaitable[None] | None:
     """A user verified their email address."""
 
 
 @hookspec
-def on_project_created(event: events.ProjectCreated) -> Awaitable[None] | None:
+def on_project_created(event: events.ProjectCreated, platform: Platform) -> Awaitable[None] | None:
     """A project was created."""
 
 
 @hookspec
-def on_member_role_changed(event: events.MemberRoleChanged) -> Awaitable[None] | None:
+def on_member_role_changed(
+    event: events.MemberRoleChanged, platform: Platform
+) -> Awaitable[None] | None:
     """A member's role in a project changed, or the membership ended."""
 
 
 @hookspec
-def on_plugin_toggled(event: events.PluginToggled) -> Awaitable[None] | None:
+def on_plugin_toggled(event: events.PluginToggled, platform: Platform) -> Awaitable[None] | None:
     """A plugin was switched on or off for a project."""

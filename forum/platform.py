@@ -57,7 +57,7 @@ class Platform:
 
             enabled = await enabled_plugin_names(self, event.project_id)
         try:
-            await self.plugins.dispatch(event, enabled)
+            await self.plugins.dispatch(event, enabled, self)
         except Exception:
             log.exception("dispatching %s failed", type(event).__name__)
 

@@ -95,7 +95,7 @@ class PluginManager:
                 found[impl.plugin_name] = result
         return found
 
-    async def dispatch(self, event: Event, enabled: set[str] | None) -> None:
+    async def dispatch(self, event: Event, enabled: set[str] | None, platform: Any) -> None:
         """Call the event's hook on core plugins and on the optional ones in ``enabled``.
 
         ``enabled`` None means every plugin (events that belong to no project).
@@ -105,7 +105,7 @@ class PluginManager:
             removed = [p for n, p in self.optional.items() if n not in enabled]
             if removed:
                 caller = self.pm.subset_hook_caller(event.hook, remove_plugins=removed)
-        for result in caller(event=event):
+        for result in caller(event=event, platform=platform):
             if inspect.isawaitable(result):
                 try:
                     await result

@@ -267,3 +267,21 @@ async def test_sample_migration_applies_on_fresh_sqlite(tmp_path: Path) -> None:
         assert await SampleRecord.filter(kind="migrated").count() == 1
     finally:
         await close_db()
+
+
+async def test_event_hooks_may_ask_for_the_platform(platform: Platform, db: None) -> None:
+    """An implementation naming ``platform`` gets the running one and can queue work."""
+    from forum import events
+    from forum.hookspecs import hookimpl
+    from forum.jobs.models import Job
+
+    class Announcer:
+        @hookimpl
+        async def on_user_created(self, event: events.UserCreated,
+                                  platform: Platform) -> None:
+            await platform.enqueue("sample.tick", label=f"welcome:{event.username}")
+
+    platform.plugins.pm.register(Announcer(), name="announcer")
+    await platform.emit(events.UserCreated(user_id=1, username="ada"))
+    job = await Job.get(name="sample.tick")
+    assert job.kwargs == {"label": "welcome:ada"}
