@@ -158,3 +158,16 @@ def mailbox(settings: Settings) -> Any:
         return [parser.parsebytes(p.read_bytes()) for p in sorted(settings.mail_dir.glob("*.eml"))]
 
     return read
+
+
+@pytest.fixture
+def login(client: httpx.AsyncClient, settings: Settings) -> support.Login:
+    """``await login(user)`` signs ``client`` in as ``user``; ``await login(None)`` out."""
+    from forum.app import SESSION_COOKIE
+
+    async def sign_in(user: Any) -> None:
+        client.cookies.clear()
+        if user is not None:
+            client.cookies.set(SESSION_COOKIE, support.session_cookie(settings, user))
+
+    return sign_in

@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import threading
-from typing import Any
+from base64 import b64encode
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+import itsdangerous
+
+if TYPE_CHECKING:
+    from forum.accounts.models import User
+    from forum.settings import Settings
+
+Login = Callable[["User | None"], Awaitable[None]]
+
+
+def session_cookie(settings: Settings, user: User) -> str:
+    """A session cookie as Starlette's SessionMiddleware signs it, carrying what
+    AuthMiddleware reads: a client holding it is signed in as ``user``."""
+    data = b64encode(json.dumps({"uid": user.id, "ver": user.session_version}).encode())
+    return itsdangerous.TimestampSigner(settings.secret()).sign(data).decode()
 
 
 def pg_url_for(server_url: str, database: str) -> str:

@@ -8,26 +8,19 @@ may share the server at once.
 
 from __future__ import annotations
 
-import json
 import uuid
-from base64 import b64encode
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
-import itsdangerous
 import pytest
 import redis.asyncio
 
-from forum.accounts.models import User
-from forum.app import SESSION_COOKIE
 from forum.platform import Platform, build_platform
 from forum.plugins import PluginManager
 from forum.settings import Settings
 from tests.conftest import BACKEND, REDIS_URL
 from tests.jobs import jobs_plugin
 
-Login = Callable[[User | None], Awaitable[None]]
 REDIS_DB = 14 if BACKEND == "postgres" else 13
 
 
@@ -91,18 +84,3 @@ async def arq_platform(settings: Settings, redis_db: redis.asyncio.Redis,
         await redis_db.delete(queue_name, queue_name + health_check_key_suffix, *keys)
 
 
-def session_cookie(settings: Settings, user: User) -> str:
-    data = b64encode(json.dumps({"uid": user.id, "ver": user.session_version}).encode())
-    return itsdangerous.TimestampSigner(settings.secret()).sign(data).decode()
-
-
-@pytest.fixture
-def login(client: httpx.AsyncClient, settings: Settings) -> Login:
-    """``await login(user)`` signs ``client`` in as ``user``; ``await login(None)`` out."""
-
-    async def sign_in(user: User | None) -> None:
-        client.cookies.clear()
-        if user is not None:
-            client.cookies.set(SESSION_COOKIE, session_cookie(settings, user))
-
-    return sign_in

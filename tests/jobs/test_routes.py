@@ -12,8 +12,7 @@ from forum.accounts.models import ApiKey
 from forum.jobs.embedded import utcnow
 from forum.jobs.models import Job, JobState
 from tests.factories import make_user
-from tests.jobs.conftest import Login
-from tests.support import post_form
+from tests.support import Login, post_form
 
 ERROR = ("Traceback (most recent call last):\n  File \"forum/x.py\", line 1, in send\n"
          "ConnectionRefusedError: [Errno 111] Connect call failed ('127.0.0.1', 25)")

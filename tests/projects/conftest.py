@@ -6,38 +6,10 @@ The session cookie is built exactly as Starlette's ``SessionMiddleware`` builds 
 
 from __future__ import annotations
 
-import json
-from base64 import b64encode
-from collections.abc import Awaitable, Callable
-
-import httpx
-import itsdangerous
 import pytest
 
 from forum import events
-from forum.accounts.models import User
-from forum.app import SESSION_COOKIE
 from forum.platform import Platform
-from forum.settings import Settings
-
-Login = Callable[[User | None], Awaitable[None]]
-
-
-def session_cookie(settings: Settings, user: User) -> str:
-    data = b64encode(json.dumps({"uid": user.id, "ver": user.session_version}).encode())
-    return itsdangerous.TimestampSigner(settings.secret()).sign(data).decode()
-
-
-@pytest.fixture
-def login(client: httpx.AsyncClient, settings: Settings) -> Login:
-    """``await login(user)`` signs ``client`` in as ``user``; ``await login(None)`` out."""
-
-    async def sign_in(user: User | None) -> None:
-        client.cookies.clear()
-        if user is not None:
-            client.cookies.set(SESSION_COOKIE, session_cookie(settings, user))
-
-    return sign_in
 
 
 @pytest.fixture

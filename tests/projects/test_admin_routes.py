@@ -9,8 +9,7 @@ from forum.platform import Platform
 from forum.projects.models import PlatformSetting, Visibility
 from forum.projects.service import platform_fee_percent
 from tests.factories import make_project, make_user
-from tests.projects.conftest import Login
-from tests.support import post_form
+from tests.support import Login, post_form
 
 
 async def test_admin_page_shows_fee_projects_and_users(

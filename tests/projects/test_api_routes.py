@@ -8,7 +8,7 @@ from forum.accounts.middleware import hash_api_key
 from forum.accounts.models import ApiKey
 from forum.projects.models import Membership, Project, Role, Visibility
 from tests.factories import add_member, make_project, make_user
-from tests.projects.conftest import Login
+from tests.support import Login
 
 BODY = {"slug": "acme", "name": "Acme Widgets", "description": "Widgets",
         "legal_entity": "Acme GmbH", "contact_email": "help@acme.example",

@@ -12,8 +12,7 @@ from forum.platform import Platform
 from forum.projects.members import do_invite, hash_token
 from forum.projects.models import Invitation, Membership, Project, Role
 from tests.factories import add_member, make_project, make_user
-from tests.projects.conftest import Login
-from tests.support import post_form
+from tests.support import Login, post_form
 
 LINK_RE = re.compile(r"http://testserver(/invitations/accept\?token=[\w-]+)")
 

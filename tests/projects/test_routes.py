@@ -6,8 +6,7 @@ import pytest
 from forum import events
 from forum.projects.models import Membership, Project, Role, Visibility
 from tests.factories import add_member, make_project, make_user
-from tests.projects.conftest import Login
-from tests.support import post_form
+from tests.support import Login, post_form
 
 NEW = {"slug": "acme", "name": "Acme Widgets", "description": "Widgets for everyone",
        "legal_entity": "Acme GmbH", "contact_email": "support@acme.example",

@@ -8,8 +8,7 @@ from forum.platform import Platform
 from forum.projects.models import Invitation, Membership, Project, ProjectPlugin, Role
 from tests.factories import add_member, make_project, make_user
 from tests.plugins.sample.models import SampleRecord
-from tests.projects.conftest import Login
-from tests.support import post_form
+from tests.support import Login, post_form
 
 GENERAL = {"name": "Acme Widgets", "description": "New words", "legal_entity": "Acme Ltd",
            "contact_email": "help@acme.example", "time_zone": "America/New_York",
