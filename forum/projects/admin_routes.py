@@ -7,14 +7,13 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from forum.accounts.models import User
+from forum.accounts.permissions import current_user, require_user
 from forum.projects import service
 from forum.projects.routes import (
-    current_user,
     form_data,
     login_redirect,
     parse,
     platform_of,
-    require_user,
     see_other,
 )
 from forum.projects.schemas import PlatformSettingsIn

@@ -5,9 +5,12 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.routing import BaseRoute
 
+from forum.accounts.permissions import current_user, require_user
 from forum.projects import members, service
 from forum.projects.permissions import Action, access_project
-from forum.projects.routes import current_user, platform_of, require_user
+from forum.projects.routes import (
+    platform_of,
+)
 from forum.projects.schemas import (
     MemberList,
     MemberOut,

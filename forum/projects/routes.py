@@ -13,12 +13,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from forum.accounts.models import User
+from forum.accounts.permissions import current_user, require_user
 from forum.platform import Platform
 from forum.projects import members, service
 from forum.projects.permissions import Action, access_project
 from forum.projects.schemas import ProjectIn
-from forum.web.errors import Unauthenticated, UserError, invalid_from_pydantic
+from forum.web.errors import UserError, invalid_from_pydantic
 from forum.web.templating import flash, render
 
 M = TypeVar("M", bound=BaseModel)
@@ -33,17 +33,6 @@ def time_zones() -> tuple[str, ...]:
 def platform_of(request: Request) -> Platform:
     platform: Platform = request.app.state.platform
     return platform
-
-
-def current_user(request: Request) -> User | None:
-    return getattr(request.state, "user", None)
-
-
-def require_user(request: Request) -> User:
-    user = current_user(request)
-    if user is None:
-        raise Unauthenticated()
-    return user
 
 
 def login_redirect(request: Request) -> RedirectResponse:

@@ -11,16 +11,15 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from forum.accounts.models import User
+from forum.accounts.permissions import current_user, require_user
 from forum.projects import members, plugin_settings, service
 from forum.projects.models import Project, Role
 from forum.projects.permissions import ROLE_ORDER, Action, ProjectAccess, access_project, rank
 from forum.projects.routes import (
-    current_user,
     form_data,
     login_redirect,
     parse,
     platform_of,
-    require_user,
     see_other,
     time_zones,
 )
