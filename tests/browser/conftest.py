@@ -66,7 +66,7 @@ def prepare_database(data_dir: Path, database_url: str) -> None:
     assert result.returncode == 0, result.stderr
 
 
-def wait_until_ready(server: ForumServer, timeout: float = 30.0) -> None:
+def wait_until_ready(server: ForumServer, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
