@@ -66,3 +66,100 @@ class PluginToggled(Event):
     @property
     def project_id(self) -> int | None:
         return self.project
+
+
+# Topics and Q&A. ``project`` is the project id; every one of these belongs to a project.
+
+
+@dataclass(frozen=True)
+class _InProject(Event):
+    @property
+    def project_id(self) -> int | None:
+        return getattr(self, "project", None)
+
+
+@dataclass(frozen=True)
+class TopicCreated(_InProject):
+    hook: ClassVar[str] = "on_topic_created"
+    project: int
+    topic_id: int
+    post_id: int  # the opening post
+    author_id: int
+    category_id: int
+    kind: str
+
+
+@dataclass(frozen=True)
+class TopicChanged(_InProject):
+    """Title, category, tags, state, pin/lock/privacy, deletion or restore of a topic."""
+
+    hook: ClassVar[str] = "on_topic_changed"
+    project: int
+    topic_id: int
+    actor_id: int | None
+    change: str  # "edited", "moved", "tags", "state", "pinned", "locked", "deleted", "restored"
+
+
+@dataclass(frozen=True)
+class PostCreated(_InProject):
+    hook: ClassVar[str] = "on_post_created"
+    project: int
+    topic_id: int
+    post_id: int
+    author_id: int
+    number: int
+    reply_to_post_id: int | None
+    mentioned_user_ids: tuple[int, ...] = ()
+    quoted_post_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class PostEdited(_InProject):
+    hook: ClassVar[str] = "on_post_edited"
+    project: int
+    topic_id: int
+    post_id: int
+    editor_id: int
+    newly_mentioned_user_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class PostDeleted(_InProject):
+    """A post was soft-deleted (``restored`` False) or restored (True)."""
+
+    hook: ClassVar[str] = "on_post_deleted"
+    project: int
+    topic_id: int
+    post_id: int
+    author_id: int
+    actor_id: int
+    restored: bool = False
+
+
+@dataclass(frozen=True)
+class VoteCast(_InProject):
+    """A vote changed from ``old_value`` to ``new_value`` (each -1, 0 or +1)."""
+
+    hook: ClassVar[str] = "on_vote_cast"
+    project: int
+    topic_id: int
+    post_id: int
+    post_author_id: int
+    voter_id: int
+    old_value: int
+    new_value: int
+    is_question: bool  # the vote is on a question's opening post
+
+
+@dataclass(frozen=True)
+class AnswerAccepted(_InProject):
+    """``post_id`` None: the accepted answer was withdrawn."""
+
+    hook: ClassVar[str] = "on_answer_accepted"
+    project: int
+    topic_id: int
+    post_id: int | None
+    answer_author_id: int | None
+    accepter_id: int
+    previous_post_id: int | None
+    previous_answer_author_id: int | None

@@ -112,6 +112,14 @@ def forum_cli(cli: click.Group) -> None:
     """Add commands to the ``forum`` command line."""
 
 
+@hookspec
+def forum_demo(
+    platform: Platform, project_id: int, user_ids: dict[str, int]
+) -> Awaitable[list[str]] | None:
+    """Seed demo content into the demo project (``forum demo``); idempotent. ``user_ids``
+    maps the demo logins (admin, alice, bob) to ids. Returns what it created, for the log."""
+
+
 # Event hooks: one per domain event, named by ``Event.hook``
 
 
@@ -140,3 +148,38 @@ def on_member_role_changed(
 @hookspec
 def on_plugin_toggled(event: events.PluginToggled, platform: Platform) -> Awaitable[None] | None:
     """A plugin was switched on or off for a project."""
+
+
+@hookspec
+def on_topic_created(event: events.TopicCreated, platform: Platform) -> Awaitable[None] | None:
+    """A topic was started (with its opening post)."""
+
+
+@hookspec
+def on_topic_changed(event: events.TopicChanged, platform: Platform) -> Awaitable[None] | None:
+    """A topic's title, category, tags, state or visibility changed."""
+
+
+@hookspec
+def on_post_created(event: events.PostCreated, platform: Platform) -> Awaitable[None] | None:
+    """A reply was posted (the opening post comes with on_topic_created)."""
+
+
+@hookspec
+def on_post_edited(event: events.PostEdited, platform: Platform) -> Awaitable[None] | None:
+    """A post was edited."""
+
+
+@hookspec
+def on_post_deleted(event: events.PostDeleted, platform: Platform) -> Awaitable[None] | None:
+    """A post was deleted or restored."""
+
+
+@hookspec
+def on_vote_cast(event: events.VoteCast, platform: Platform) -> Awaitable[None] | None:
+    """A vote on a post was cast, changed or withdrawn."""
+
+
+@hookspec
+def on_answer_accepted(event: events.AnswerAccepted, platform: Platform) -> Awaitable[None] | None:
+    """An answer was accepted, changed or withdrawn."""

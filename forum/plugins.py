@@ -32,6 +32,10 @@ CORE_PLUGINS = (
     "forum.mail.plugin",
     "forum.accounts.plugin",
     "forum.projects.plugin",
+    "forum.topics.plugin",
+    "forum.topics.pages_plugin",
+    "forum.topics.search_plugin",
+    "forum.notifications.plugin",
 )
 
 
@@ -85,6 +89,10 @@ class PluginManager:
             else:
                 results.append(result)
         return results
+
+    def collect_async_results(self, hook_name: str, **kwargs: Any) -> list[Any]:
+        """Call a hook whose implementations are coroutine functions; return the awaitables."""
+        return [r for r in getattr(self.pm.hook, hook_name)(**kwargs) if r is not None]
 
     def collect_by_plugin(self, hook_name: str) -> dict[str, Any]:
         """A registration hook's result per plugin name (for per-plugin settings)."""

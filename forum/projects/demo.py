@@ -77,6 +77,12 @@ async def seed_demo(platform: Platform) -> DemoResult:
             if not await Membership.exists(project_id=project.id, user_id=user.id):
                 await do_add_member(platform, project, user, login.role)
                 result.created.append(f"{login.username} as {login.role.value}")
+    # Other domains and plugins fill the project (topics, answers, votes ...); each one
+    # keeps its own seeding idempotent and says what it created.
+    for created in platform.plugins.collect_async_results(
+            "forum_demo", platform=platform, project_id=project.id,
+            user_ids={name: user.id for name, user in users.items()}):
+        result.created.extend(await created)
     return result
 
 

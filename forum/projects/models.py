@@ -35,6 +35,8 @@ class Project(Model):
     contact_email = fields.CharField(max_length=254, default="")
     time_zone = fields.CharField(max_length=64, default="UTC")
     default_visibility = fields.CharEnumField(Visibility, default=Visibility.PUBLIC)
+    # How long authors may edit their own posts; moderators and the team always may.
+    post_edit_window_minutes = fields.IntField(default=24 * 60)
     # Plugins keep their own per-project fields here, keyed by plugin name.
     plugin_data: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True)

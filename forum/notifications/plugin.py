@@ -1,0 +1,3 @@
+"""The notifications domain's registrations."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Hook implementations of the topics domain (pages_plugin); see forum/topics/plugin.py."""
+
+from __future__ import annotations

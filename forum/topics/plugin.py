@@ -1,0 +1,10 @@
+"""The topics domain's registrations."""
+
+from __future__ import annotations
+
+from forum.hookspecs import hookimpl
+
+
+@hookimpl
+def forum_models() -> list[str]:
+    return ["forum.topics.models"]
