@@ -1,3 +1,74 @@
-"""The notifications domain's registrations."""
+"""The notifications domain's registrations: models, pages, API, jobs and event hooks.
+
+Each event hook only queues a job that decides who is notified (``forum.notifications.jobs``).
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from forum.hookspecs import JobDefinition, hookimpl
+
+if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
+
+    from forum import events
+    from forum.platform import Platform
+
+
+@hookimpl
+def forum_models() -> list[str]:
+    return ["forum.notifications.models"]
+
+
+@hookimpl
+def forum_routes() -> list[BaseRoute]:
+    from forum.notifications.routes import routes
+
+    return routes()
+
+
+@hookimpl
+def forum_jobs() -> list[JobDefinition]:
+    from forum.notifications.jobs import definitions
+
+    return definitions()
+
+
+@hookimpl
+async def on_topic_created(event: events.TopicCreated, platform: Platform) -> None:
+    await platform.enqueue("notifications.topic_created", post_id=event.post_id,
+                           author_id=event.author_id)
+
+
+@hookimpl
+async def on_post_created(event: events.PostCreated, platform: Platform) -> None:
+    await platform.enqueue(
+        "notifications.post_created", post_id=event.post_id, author_id=event.author_id,
+        reply_to_post_id=event.reply_to_post_id,
+        mentioned_user_ids=list(event.mentioned_user_ids),
+        quoted_post_ids=list(event.quoted_post_ids))
+
+
+@hookimpl
+async def on_post_edited(event: events.PostEdited, platform: Platform) -> None:
+    if event.newly_mentioned_user_ids:
+        await platform.enqueue(
+            "notifications.post_edited", post_id=event.post_id, editor_id=event.editor_id,
+            newly_mentioned_user_ids=list(event.newly_mentioned_user_ids))
+
+
+@hookimpl
+async def on_vote_cast(event: events.VoteCast, platform: Platform) -> None:
+    # Only a new up-vote notifies: withdrawn and down-votes stay silent.
+    if event.new_value > 0 and event.old_value <= 0:
+        await platform.enqueue("notifications.vote_cast", post_id=event.post_id,
+                               post_author_id=event.post_author_id, voter_id=event.voter_id)
+
+
+@hookimpl
+async def on_answer_accepted(event: events.AnswerAccepted, platform: Platform) -> None:
+    if event.post_id is not None and event.answer_author_id is not None:
+        await platform.enqueue("notifications.answer_accepted", post_id=event.post_id,
+                               answer_author_id=event.answer_author_id,
+                               accepter_id=event.accepter_id)

@@ -1,0 +1,148 @@
+"""Jobs that turn events into notifications, and the job that emails them.
+
+Event hooks (``forum.notifications.plugin``) only queue these; recipients are computed here,
+after the change committed, so a request never waits for them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from forum.accounts.models import User
+from forum.hookspecs import JobDefinition
+from forum.jobs import JobContext
+from forum.mail.outgoing import mail_domain
+from forum.notifications import service
+from forum.notifications.models import (
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+)
+from forum.text import extract_references
+from forum.topics.models import Post
+
+EMAIL_JOB = "notifications.email"
+
+
+async def _email_later(ctx: JobContext, ids: list[int]) -> None:
+    if ids:
+        await ctx.platform.enqueue(EMAIL_JOB, notification_ids=ids)
+
+
+async def topic_created(ctx: JobContext, *, post_id: int, author_id: int) -> None:
+    """Mentions in the opening post, and people watching its category; the author tracks."""
+    activity = await service.load_activity(post_id, author_id)
+    if activity is None:
+        return
+    assert activity.post is not None
+    await service.do_track_by_default(author_id, activity.topic)
+    mentioned = await service.users_named(
+        activity.project, extract_references(activity.post.source).usernames)
+    candidates = [(uid, NotificationKind.MENTIONED) for uid in mentioned]
+    candidates += [(uid, NotificationKind.NEW_TOPIC)
+                   for uid in await service.watchers(activity.topic, of_category_only=True)]
+    await _email_later(ctx, await service.do_notify_post(activity, candidates))
+
+
+async def post_created(ctx: JobContext, *, post_id: int, author_id: int,
+                       reply_to_post_id: int | None = None,
+                       mentioned_user_ids: list[int] | None = None,
+                       quoted_post_ids: list[int] | None = None) -> None:
+    """Mentioned, replied-to and quoted people, and the topic's watchers; the author tracks."""
+    activity = await service.load_activity(post_id, author_id)
+    if activity is None:
+        return
+    assert activity.post is not None
+    candidates = [(uid, NotificationKind.MENTIONED) for uid in mentioned_user_ids or ()]
+    if reply_to_post_id is not None:
+        target = await Post.get_or_none(id=reply_to_post_id)
+        if target is not None:
+            candidates.append((target.author_id,  # type: ignore[attr-defined]
+                               NotificationKind.REPLIED))
+    elif activity.post.number > 1:
+        # An answer or reply to the topic itself answers its author.
+        candidates.append((activity.topic.author_id,  # type: ignore[attr-defined]
+                           NotificationKind.REPLIED))
+    if quoted_post_ids:
+        quoted = await service.ids_of(Post.filter(id__in=list(quoted_post_ids)), "author_id")
+        candidates += [(uid, NotificationKind.QUOTED) for uid in quoted]
+    candidates += [(uid, NotificationKind.WATCHING_ACTIVITY)
+                   for uid in await service.watchers(activity.topic)]
+    created = await service.do_notify_post(activity, candidates)
+    await service.do_track_by_default(author_id, activity.topic)
+    await _email_later(ctx, created)
+
+
+async def post_edited(ctx: JobContext, *, post_id: int, editor_id: int,
+                      newly_mentioned_user_ids: list[int]) -> None:
+    """People newly mentioned by an edit (once: a post notifies a user at most once)."""
+    activity = await service.load_activity(post_id, editor_id)
+    if activity is None:
+        return
+    candidates = [(uid, NotificationKind.MENTIONED) for uid in newly_mentioned_user_ids]
+    await _email_later(ctx, await service.do_notify_post(activity, candidates))
+
+
+async def vote_cast(ctx: JobContext, *, post_id: int, post_author_id: int,
+                    voter_id: int) -> None:
+    """A vote for a post: counted into the author's one unread "voted" notification."""
+    activity = await service.load_activity(post_id, voter_id)
+    if activity is None:
+        return
+    created = await service.do_notify_vote(activity, post_author_id)
+    await _email_later(ctx, [created] if created is not None else [])
+
+
+async def answer_accepted(ctx: JobContext, *, post_id: int, answer_author_id: int,
+                          accepter_id: int) -> None:
+    activity = await service.load_activity(post_id, accepter_id)
+    if activity is None:
+        return
+    created = await service.do_notify_one(activity, answer_author_id,
+                                          NotificationKind.ANSWER_ACCEPTED)
+    await _email_later(ctx, [created] if created is not None else [])
+
+
+async def email(ctx: JobContext, *, notification_ids: list[int]) -> None:
+    """Mail each notification its user wants by email and has not read yet, once."""
+    platform = ctx.platform
+    settings = platform.settings
+    notifications = await Notification.filter(id__in=notification_ids, emailed_at=None,
+                                              read_at=None)
+    for notification in notifications:
+        user = await User.get_or_none(id=notification.user_id,  # type: ignore[attr-defined]
+                                      is_active=True)
+        if user is None or not user.is_verified:
+            continue
+        pref = await NotificationPreference.get_or_none(user_id=user.id)
+        if pref is None:
+            pref = NotificationPreference(user_id=user.id)
+        if not pref.wants_email(notification.kind):
+            continue
+        post = await Post.get_or_none(id=notification.post_id)  # type: ignore[attr-defined]
+        excerpt = "" if post is None else post.source[:500]
+        summary = service.describe(notification)
+        project = notification.data.get("project_name", "")
+        context: dict[str, Any] = {
+            "username": user.username,
+            "summary": summary,
+            "excerpt": excerpt,
+            "post_url": settings.public_url.rstrip("/") + service.post_url(notification),
+            "preferences_url": settings.public_url.rstrip("/") + "/notifications/preferences",
+        }
+        topic_ref = f"<topic-{notification.topic_id}@{mail_domain(settings)}>"  # type: ignore[attr-defined]
+        await platform.send_mail(user.email, "notification", context,
+                                 subject=f"[{project}] {summary}",
+                                 headers={"References": topic_ref})
+        await Notification.filter(id=notification.id).update(emailed_at=service.utcnow())
+
+
+def definitions() -> list[JobDefinition]:
+    return [
+        JobDefinition("notifications.topic_created", topic_created),
+        JobDefinition("notifications.post_created", post_created),
+        JobDefinition("notifications.post_edited", post_edited),
+        JobDefinition("notifications.vote_cast", vote_cast),
+        JobDefinition("notifications.answer_accepted", answer_accepted),
+        JobDefinition(EMAIL_JOB, email),
+    ]
