@@ -87,6 +87,9 @@ class TopicCreated(_InProject):
     author_id: int
     category_id: int
     kind: str
+    # The opening post's mentions and quotes (replies carry theirs in PostCreated).
+    mentioned_user_ids: tuple[int, ...] = ()
+    quoted_post_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

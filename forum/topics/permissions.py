@@ -10,14 +10,16 @@ topic page would.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from forum.projects.models import Role
 from forum.projects.permissions import Action, ProjectAccess, can
-from forum.topics.models import Access, Category, Topic
+from forum.topics.models import Access, Category, Post, Topic, TopicKind
 
 if TYPE_CHECKING:
     from forum.accounts.models import User
+    from forum.projects.models import Project
 
 TEAM_ROLES = frozenset({Role.OWNER, Role.LEAD, Role.MAINTAINER, Role.SUPPORTER,
                         Role.MODERATOR})
@@ -101,3 +103,100 @@ async def read_scope(viewer: Viewer, project_id: int) -> ReadScope:
     readable = frozenset(c.id for c in categories if viewer.passes(c.read_access))
     return ReadScope(project_id, readable, viewer.is_team, viewer.is_moderator,
                      viewer.user_id)
+
+
+# Writing. Each rule answers yes or no; the verbs turn a "no" into a refusal with a reason.
+
+
+def can_manage_categories(viewer: Viewer) -> bool:
+    """Create, edit, reorder and delete categories: project owners and leads."""
+    return viewer.is_admin or can(viewer.role, Action.MANAGE_SETTINGS)
+
+
+def can_create_tags(viewer: Viewer) -> bool:
+    """Tags are created on first use by project members and the team; others may only use
+    existing tags (reputation privileges will widen this)."""
+    return viewer.user is not None and viewer.is_member
+
+
+def can_reply(viewer: Viewer, topic: Topic, category: Category) -> bool:
+    """Reply to a readable topic. Members-only posting categories need membership to reply;
+    team-only posting categories (announcements) still let every reader reply. Locked and
+    closed topics take replies from moderators only; archived and deleted ones from nobody."""
+    if viewer.user is None or not can_read_topic(viewer, topic, category):
+        return False
+    if category.post_access == Access.MEMBERS and not viewer.is_member:
+        return False
+    return reply_refusal(viewer, topic) is None
+
+
+def reply_refusal(viewer: Viewer, topic: Topic) -> str | None:
+    """Why the topic takes no reply from this viewer now, or None."""
+    if topic.deleted_at is not None:
+        return "This topic was deleted."
+    if topic.state == "archived":
+        return "This topic is archived."
+    if viewer.is_moderator:
+        return None
+    if topic.locked:
+        return "This topic is locked."
+    if topic.state == "closed":
+        return "This topic is closed."
+    return None
+
+
+def can_edit_post(viewer: Viewer, post: Post, topic: Topic, project: Project,
+                  now: datetime | None = None) -> bool:
+    """Moderators always; the author within the project's edit window, while the post and
+    its topic are not deleted, locked or archived."""
+    if viewer.user is None:
+        return False
+    if viewer.is_moderator:
+        return True
+    if viewer.user_id != post.author_id:  # type: ignore[attr-defined]
+        return False
+    if post.deleted_at is not None or topic.deleted_at is not None:
+        return False
+    if topic.locked or topic.state == "archived":
+        return False
+    return within_edit_window(post, project, now)
+
+
+def within_edit_window(post: Post, project: Project, now: datetime | None = None) -> bool:
+    now = now or datetime.now(UTC)
+    return now - post.created_at <= timedelta(minutes=project.post_edit_window_minutes)
+
+
+def can_delete_post(viewer: Viewer, post: Post) -> bool:
+    """Moderators delete any post; authors their own."""
+    if viewer.user is None:
+        return False
+    return viewer.is_moderator or viewer.user_id == post.author_id  # type: ignore[attr-defined]
+
+
+def can_restore(viewer: Viewer) -> bool:
+    return viewer.user is not None and viewer.is_moderator
+
+
+def can_moderate_topic(viewer: Viewer) -> bool:
+    """Pin, lock, close, archive, move and delete topics."""
+    return viewer.user is not None and viewer.is_moderator
+
+
+def can_vote(viewer: Viewer, post: Post) -> bool:
+    """Any signed-in reader votes, never on their own post."""
+    return viewer.user is not None and viewer.user_id != post.author_id  # type: ignore[attr-defined]
+
+
+def can_accept(viewer: Viewer, topic: Topic) -> bool:
+    """The asker, or a maintainer and above (the TRIAGE action), accepts an answer."""
+    if viewer.user is None:
+        return False
+    if viewer.user_id == topic.author_id:  # type: ignore[attr-defined]
+        return True
+    return viewer.is_admin or can(viewer.role, Action.TRIAGE)
+
+
+def can_post_kind(viewer: Viewer, kind: TopicKind | str) -> bool:
+    """Announcements come from the team."""
+    return kind != TopicKind.ANNOUNCEMENT or viewer.is_team

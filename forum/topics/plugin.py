@@ -1,10 +1,30 @@
-"""The topics domain's registrations."""
+"""The topics domain's registrations: models, the write API, default categories for new
+projects, and demo content."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from starlette.routing import BaseRoute
+
+from forum import events
 from forum.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from forum.platform import Platform
 
 
 @hookimpl
 def forum_models() -> list[str]:
     return ["forum.topics.models"]
+
+
+@hookimpl
+async def on_project_created(event: events.ProjectCreated) -> None:
+    """Every new project starts with the default categories."""
+    from forum.projects.models import Project
+    from forum.topics.categories import ensure_default_categories
+
+    project = await Project.get_or_none(id=event.id)
+    if project is not None:
+        await ensure_default_categories(project)

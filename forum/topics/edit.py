@@ -1,0 +1,149 @@
+"""Editing a post (and, on the opening post, the topic's title), with a revision history.
+
+Every version of a post is a ``PostRevision``: number 1 is the original text, each edit adds
+the next number, and the newest revision is what the post says now. ``revision_diff`` shows
+what one revision changed from the one before, word by word.
+"""
+
+from __future__ import annotations
+
+import difflib
+import html
+import re
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from tortoise.transactions import in_transaction
+
+from forum import events
+from forum.accounts.models import User
+from forum.projects.models import Project
+from forum.text import extract_references
+from forum.topics.access import require_user
+from forum.topics.models import Category, Post, PostRevision, Topic
+from forum.topics.permissions import Viewer, can_edit_post, can_read_topic, within_edit_window
+from forum.topics.schemas import PostEditIn
+from forum.topics.writing import CookedPost, cook_post, slugify
+from forum.web.errors import Forbidden, Invalid, NotFound
+
+if TYPE_CHECKING:
+    from forum.platform import Platform
+
+_TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
+
+
+async def check_edit_post(platform: Platform, viewer: Viewer, post: Post,
+                          data: PostEditIn) -> CookedPost:
+    """401 anonymous; 404 unreadable; 403 not the author, or the edit window has passed;
+    422 a title for a post that is not the opening post."""
+    require_user(viewer)
+    topic = await Topic.get(id=post.topic_id)  # type: ignore[attr-defined]
+    category = await Category.get(id=topic.category_id)  # type: ignore[attr-defined]
+    if not can_read_topic(viewer, topic, category) or (
+            post.deleted_at is not None and not viewer.is_moderator):
+        raise NotFound("No such post.")
+    project = await Project.get(id=topic.project_id)  # type: ignore[attr-defined]
+    if not can_edit_post(viewer, post, topic, project):
+        if viewer.user_id == post.author_id and not within_edit_window(  # type: ignore[attr-defined]
+                post, project):
+            minutes = project.post_edit_window_minutes
+            raise Forbidden(f"Posts can be edited for {minutes} minutes after posting; "
+                            "that time has passed.")
+        raise Forbidden("You may not edit this post.")
+    if data.title is not None and post.number != 1:
+        raise Invalid("Only the opening post carries the topic's title.",
+                      fields={"title": "only on the opening post"})
+    return await cook_post(project, viewer, data.source, topic.id)
+
+
+async def do_edit_post(platform: Platform, viewer: Viewer, post: Post, data: PostEditIn,
+                       cooked: CookedPost) -> Post:
+    """Store the new text as the next revision; rename the topic (new slug) when the title
+    changes. Emits ``PostEdited`` with the users mentioned for the first time, and
+    ``TopicChanged("edited")`` on a new title."""
+    editor = require_user(viewer)
+    topic = await Topic.get(id=post.topic_id)  # type: ignore[attr-defined]
+    old_mentioned = set(await _previous_mentions(post))
+    new_title = data.title if data.title is not None and data.title != topic.title else None
+    if data.source == post.source and new_title is None:
+        return post
+    async with in_transaction():
+        last = await PostRevision.filter(post_id=post.id).order_by("-number").first()
+        if last is None:  # a post written before revisions were kept
+            last = await PostRevision.create(post_id=post.id, number=1, source=post.source,
+                                             title=topic.title if post.number == 1 else None,
+                                             editor_id=post.author_id)  # type: ignore[attr-defined]
+        await PostRevision.create(post_id=post.id, number=last.number + 1, source=data.source,
+                                  title=(new_title or topic.title) if post.number == 1 else None,
+                                  editor_id=editor.id, reason=data.reason.strip())
+        post.source = data.source
+        post.cooked = cooked.html
+        post.edit_count += 1
+        post.edited_at = datetime.now(UTC)
+        await post.save(update_fields=["source", "cooked", "edit_count", "edited_at"])
+        if new_title is not None:
+            await Topic.filter(id=topic.id).update(title=new_title, slug=slugify(new_title))
+    newly = tuple(u for u in cooked.mentioned_user_ids if u not in old_mentioned)
+    await platform.emit(events.PostEdited(
+        project=topic.project_id, topic_id=topic.id, post_id=post.id,  # type: ignore[attr-defined]
+        editor_id=editor.id, newly_mentioned_user_ids=newly))
+    if new_title is not None:
+        await platform.emit(events.TopicChanged(
+            project=topic.project_id, topic_id=topic.id, actor_id=editor.id,  # type: ignore[attr-defined]
+            change="edited"))
+    return post
+
+
+async def _previous_mentions(post: Post) -> tuple[int, ...]:
+    """Users the post mentioned before this edit, from its previous text."""
+    names = extract_references(post.source).usernames
+    if not names:
+        return ()
+    return tuple(int(str(i)) for i in await User.filter(
+        username_lower__in=sorted(names)).values_list("id", flat=True))
+
+
+async def edit_post(platform: Platform, viewer: Viewer, post: Post, data: PostEditIn) -> Post:
+    """Check, then edit."""
+    cooked = await check_edit_post(platform, viewer, post, data)
+    return await do_edit_post(platform, viewer, post, data, cooked)
+
+
+async def revisions(post: Post) -> list[PostRevision]:
+    """Every version of the post, oldest (the original) first."""
+    return await PostRevision.filter(post_id=post.id).order_by("number").prefetch_related(
+        "editor")
+
+
+async def revision_diff(post: Post, number: int) -> str:
+    """HTML showing what revision ``number`` changed from the one before: removed words in
+    ``<del>``, added ones in ``<ins>``, everything escaped. Revision 1 is shown as is.
+    NotFound for a revision the post does not have."""
+    wanted = await PostRevision.filter(post_id=post.id, number__in=[number - 1, number])
+    by_number = {r.number: r for r in wanted}
+    if number not in by_number:
+        raise NotFound("No such revision.")
+    before = by_number.get(number - 1)
+    after = by_number[number]
+    old = _with_title(before) if before is not None else ""
+    return word_diff(old, _with_title(after))
+
+
+def _with_title(revision: PostRevision) -> str:
+    return f"{revision.title}\n\n{revision.source}" if revision.title else revision.source
+
+
+def word_diff(old: str, new: str) -> str:
+    """Word-level diff of two texts as escaped HTML with ``<ins>`` and ``<del>``."""
+    a, b = _TOKEN.findall(old), _TOKEN.findall(new)
+    out: list[str] = []
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            out.append(html.escape("".join(a[i1:i2])))
+            continue
+        if op in ("replace", "delete"):
+            out.append(f"<del>{html.escape(''.join(a[i1:i2]))}</del>")
+        if op in ("replace", "insert"):
+            out.append(f"<ins>{html.escape(''.join(b[j1:j2]))}</ins>")
+    return "".join(out)

@@ -1,0 +1,143 @@
+"""The topics domain's verbs in one place, for routes, pages, plugins and the demo.
+
+Each verb lives in a small module (Misago style); this module only gathers them. The
+conventions: ``platform`` first, then the acting ``Viewer`` (``load_viewer(user, project)``);
+``check_*`` validates and raises a ``UserError`` (4xx) before anything is written; ``do_*``
+writes in one transaction and then emits events; the plain verb (``create_topic``,
+``reply``, ``edit_post``, ``vote``, ``accept`` ...) does both. ``access_topic`` and
+``locate_topic``/``locate_post`` load what a viewer may read, or raise NotFound.
+
+Signatures::
+
+    load_viewer(user, project) -> Viewer
+    access_topic(viewer, project, topic_id) -> (Topic, Category)
+    locate_topic(user, topic_id) -> TopicContext(project, viewer, topic, category)
+    locate_post(user, post_id, *, deleted_ok=False) -> PostContext(..., post)
+
+    ensure_default_categories(project) -> list[Category]
+    check_create_category(viewer, project, CategoryIn) -> Category
+    check_update_category(viewer, project, category_id, CategoryPatch) -> Category
+    check_reorder_categories(viewer, project, CategoryOrder) -> list[Category]
+    check_delete_category(viewer, project, category_id) -> None
+
+    create_topic(platform, viewer, project, TopicIn) -> Topic
+        (= check_create_topic -> TopicDraft, then do_create_topic)
+    reply(platform, viewer, topic, ReplyIn) -> Post
+    edit_post(platform, viewer, post, PostEditIn) -> Post     (title: opening post only)
+    vote(platform, viewer, post, value: -1|0|1) -> VoteResult
+    accept(platform, viewer, topic, post_id | None) -> Topic
+    update_topic(platform, viewer, topic, TopicPatch) -> Topic
+    set_state / pin / lock / move_topic / retag / rename (platform, viewer, topic, value)
+    delete_topic / restore_topic (platform, viewer, topic) -> Topic
+    delete_post / restore_post (platform, viewer, post) -> Post
+    bookmark / unbookmark / toggle_bookmark (viewer, post) -> bool (bookmarked now)
+    record_view(topic, viewer_key) -> bool (counted)
+    revisions(post) -> list[PostRevision]; revision_diff(post, number) -> str (HTML)
+    vote_of(user_id, post_ids) -> {post_id: value}; bookmarked_post_ids(user_id, post_ids)
+"""
+
+from __future__ import annotations
+
+from forum.topics.accept import accept, check_accept, do_accept
+from forum.topics.access import (
+    PostContext,
+    TopicContext,
+    access_topic,
+    load_viewer,
+    locate_post,
+    locate_topic,
+    require_user,
+)
+from forum.topics.bookmarks import bookmark, bookmarked_post_ids, toggle_bookmark, unbookmark
+from forum.topics.categories import (
+    DEFAULT_CATEGORIES,
+    check_create_category,
+    check_delete_category,
+    check_reorder_categories,
+    check_update_category,
+    ensure_default_categories,
+    project_categories,
+)
+from forum.topics.create import TopicDraft, check_create_topic, create_topic, do_create_topic
+from forum.topics.edit import (
+    check_edit_post,
+    do_edit_post,
+    edit_post,
+    revision_diff,
+    revisions,
+    word_diff,
+)
+from forum.topics.moderate import (
+    delete_post,
+    delete_topic,
+    lock,
+    move_topic,
+    pin,
+    rename,
+    restore_post,
+    restore_topic,
+    retag,
+    set_state,
+    update_topic,
+)
+from forum.topics.reply import check_reply, do_reply, reply
+from forum.topics.tags import topic_tag_names
+from forum.topics.views import record_view
+from forum.topics.votes import VoteResult, check_vote, do_vote, vote, vote_of
+from forum.topics.writing import slugify
+
+__all__ = [
+    "DEFAULT_CATEGORIES",
+    "PostContext",
+    "TopicContext",
+    "TopicDraft",
+    "VoteResult",
+    "accept",
+    "access_topic",
+    "bookmark",
+    "bookmarked_post_ids",
+    "check_accept",
+    "check_create_category",
+    "check_create_topic",
+    "check_delete_category",
+    "check_edit_post",
+    "check_reorder_categories",
+    "check_reply",
+    "check_update_category",
+    "check_vote",
+    "create_topic",
+    "delete_post",
+    "delete_topic",
+    "do_accept",
+    "do_create_topic",
+    "do_edit_post",
+    "do_reply",
+    "do_vote",
+    "edit_post",
+    "ensure_default_categories",
+    "load_viewer",
+    "locate_post",
+    "locate_topic",
+    "lock",
+    "move_topic",
+    "pin",
+    "project_categories",
+    "record_view",
+    "rename",
+    "reply",
+    "require_user",
+    "restore_post",
+    "restore_topic",
+    "retag",
+    "revision_diff",
+    "revisions",
+    "set_state",
+    "slugify",
+    "toggle_bookmark",
+    "topic_tag_names",
+    "unbookmark",
+    "update_topic",
+    "vote",
+    "vote_of",
+    "word_diff",
+]
