@@ -39,6 +39,7 @@ def create_app(settings: Settings, *, plugins: PluginManager | None = None,
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await init_db(settings, platform.plugins, global_fallback=True)
+        await platform.search.setup()
         if settings.run_embedded_worker or settings.redis_url:
             await platform.jobs.start(platform)
         try:

@@ -15,6 +15,7 @@ import jinja2
 
 from forum.events import Event
 from forum.plugins import PluginManager
+from forum.search import SearchBackend, build_search
 from forum.settings import Settings
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ class Platform:
     plugins: PluginManager
     jobs: JobQueue
     templates: jinja2.Environment
+    search: SearchBackend
     # Name of the plugins enabled per project id, filled lazily by projects.service.
     enabled_plugins_cache: dict[int, set[str]] = field(default_factory=dict)
 
@@ -74,4 +76,5 @@ def build_platform(settings: Settings, plugins: PluginManager | None = None) -> 
         plugins=plugins,
         jobs=build_queue(settings, plugins),
         templates=build_environment(plugins),
+        search=build_search(settings),
     )

@@ -243,6 +243,7 @@ def build_worker(platform: Platform, *, burst: bool = False, poll_delay: float =
     async def startup(ctx: dict[str, Any]) -> None:
         if manage_db:
             await init_db(settings, platform.plugins)
+            await platform.search.setup()
             # Tortoise keeps its connections in a context variable of the worker's main
             # task (the jobs' tasks inherit it); shutdown runs elsewhere, so keep a handle.
             ctx["tortoise"] = get_current_context()

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from forum.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -86,3 +89,19 @@ class SearchBackend(Protocol):
 
     async def search(self, query: SearchQuery) -> SearchResult:
         """Matching documents the query's permission filters allow, best first."""
+
+
+def build_search(settings: Settings) -> SearchBackend:
+    """Meilisearch when a URL is configured, else the database's own full-text search."""
+    if settings.meilisearch_url:
+        from forum.search.meili import MeiliSearch
+
+        return MeiliSearch(settings.meilisearch_url,
+                           settings.meilisearch_api_key.get_secret_value() or None)
+    if not settings.is_sqlite:
+        from forum.search.postgres import PostgresSearch
+
+        return PostgresSearch()
+    from forum.search.sqlite_fts import SqliteSearch
+
+    return SqliteSearch()
