@@ -95,16 +95,6 @@ async def new_project(request: Request) -> Response:
     }, status_code=status)
 
 
-async def project_page(request: Request) -> Response:
-    user = current_user(request)
-    access = await access_project(user, request.path_params["slug"], Action.VIEW)
-    view = await service.project_view(access)
-    return await render(request, "projects/project.html", {
-        "current_project": access.project, "view": view, "access": access,
-        "can_manage": access.can(Action.MANAGE_SETTINGS),
-    })
-
-
 async def leave_project(request: Request) -> Response:
     user = require_user(request)
     access = await access_project(user, request.path_params["slug"], Action.VIEW)
@@ -135,7 +125,6 @@ def routes() -> list[BaseRoute]:
     return [
         Route("/", home, name="home"),
         Route("/projects/new", new_project, methods=["GET", "POST"], name="project_new"),
-        Route("/p/{slug}", project_page, name="project"),
         Route("/p/{slug}/leave", leave_project, methods=["POST"], name="project_leave"),
         Route("/invitations/accept", invitation_page, name="invitation"),
         Route("/invitations/accept", accept_invitation, methods=["POST"],
