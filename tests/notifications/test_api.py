@@ -103,7 +103,9 @@ async def test_api_needs_a_user(client: httpx.AsyncClient, web_forum: Forum) -> 
 async def test_bad_input_is_a_4xx(client: httpx.AsyncClient, login: Login,
                                   web_forum: Forum) -> None:
     await login(web_forum.alice)
-    for body in ({}, {"ids": []}, {"ids": [1], "all": True}, {"ids": ["x"]}, {"other": 1}):
+    bodies: list[dict[str, object]] = [{}, {"ids": []}, {"ids": [1], "all": True},
+                                       {"ids": ["x"]}, {"other": 1}]
+    for body in bodies:
         response = await client.post("/api/v1/notifications/read", json=body)
         assert response.status_code == 422, body
     assert (await client.get("/api/v1/notifications?cursor=abc")).status_code == 422
