@@ -125,11 +125,12 @@ async def revision_diff(post: Post, number: int) -> str:
         raise NotFound("No such revision.")
     before = by_number.get(number - 1)
     after = by_number[number]
-    old = _with_title(before) if before is not None else ""
-    return word_diff(old, _with_title(after))
+    old = revision_text(before) if before is not None else ""
+    return word_diff(old, revision_text(after))
 
 
-def _with_title(revision: PostRevision) -> str:
+def revision_text(revision: PostRevision) -> str:
+    """A version as the diff shows it: the title (opening post) above the text."""
     return f"{revision.title}\n\n{revision.source}" if revision.title else revision.source
 
 

@@ -3,20 +3,22 @@ projects, and demo content."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from starlette.routing import BaseRoute
 
 from forum import events
 from forum.hookspecs import hookimpl
 
-if TYPE_CHECKING:
-    from forum.platform import Platform
-
 
 @hookimpl
 def forum_models() -> list[str]:
     return ["forum.topics.models"]
+
+
+@hookimpl
+def forum_routes() -> list[BaseRoute]:
+    from forum.topics import api_routes
+
+    return api_routes.routes()
 
 
 @hookimpl

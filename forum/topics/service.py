@@ -64,6 +64,7 @@ from forum.topics.edit import (
     do_edit_post,
     edit_post,
     revision_diff,
+    revision_text,
     revisions,
     word_diff,
 )
@@ -130,6 +131,7 @@ __all__ = [
     "restore_topic",
     "retag",
     "revision_diff",
+    "revision_text",
     "revisions",
     "set_state",
     "slugify",

@@ -70,9 +70,6 @@ async def cook_post(project: Project, author: Viewer, source: str,
         raise Invalid(f"This text cannot be shown: {exc}",
                       fields={"source": str(exc) or "cannot be rendered"}) from None
     mentioned = tuple(sorted(ids_by_name[n] for n in cooked.mentioned if n in ids_by_name))
-    if not cooked.mentioned and users:
-        # A cooker that does not report links: every resolved name counts.
-        mentioned = tuple(sorted(ids_by_name.values()))
     quoted = await _quoted_post_ids(project, author, source, topic_id)
     return CookedPost(cooked.html, mentioned, quoted)
 

@@ -12,9 +12,10 @@ from forum.accounts.models import User
 from forum.platform import Platform
 from forum.projects.models import Project, Role
 from forum.topics.categories import ensure_default_categories
-from forum.topics.models import Category
+from forum.topics.models import Bookmark, Category, Post, PostRevision, Tag, Topic, Vote
 from forum.topics.permissions import Viewer
-from forum.topics.service import load_viewer
+from forum.topics.schemas import ReplyIn, TopicIn
+from forum.topics.service import create_topic, load_viewer, reply
 from tests.factories import add_member, make_project, make_user
 
 
@@ -67,3 +68,31 @@ async def make_world(slug: str | None = None) -> World:
 @pytest.fixture
 async def world(db: None) -> World:
     return await make_world()
+
+
+def topic_data(category: Category, **fields: object) -> TopicIn:
+    data: dict[str, object] = {"title": "How do I configure the parser?",
+                               "source": "I tried **everything**.",
+                               "category_id": category.id}
+    data.update(fields)
+    return TopicIn.model_validate(data)
+
+
+async def start_topic(platform: Platform, world: World, author: User | None = None,
+                      category: Category | None = None, **fields: object) -> Topic:
+    viewer = await world.viewer(author or world.member)
+    return await create_topic(platform, viewer, world.project,
+                              topic_data(category or world.questions, **fields))
+
+
+async def answer(platform: Platform, world: World, topic: Topic, author: User,
+                 source: str = "Set `strict=True` in the options.", **fields: object) -> Post:
+    viewer = await world.viewer(author)
+    return await reply(platform, viewer, topic, ReplyIn.model_validate(
+        {"source": source, **fields}))
+
+
+async def snapshot() -> dict[str, int]:
+    """Row counts of everything the write verbs touch, to assert nothing was stored."""
+    return {model.__name__: await model.all().count()
+            for model in (Topic, Post, PostRevision, Vote, Tag, Bookmark)}
