@@ -10,6 +10,6 @@ from forum.hookspecs import hookimpl
 
 @hookimpl
 def forum_routes() -> list[BaseRoute]:
-    from forum.topics import feeds, read_api, routes
+    from forum.topics import feeds, form_routes, read_api, routes
 
-    return [*routes.routes(), *feeds.routes(), *read_api.routes()]
+    return [*form_routes.routes(), *routes.routes(), *feeds.routes(), *read_api.routes()]

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F, Q, Subquery
+from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count, Min, Sum
 
 from forum.accounts.models import User
@@ -32,7 +30,6 @@ from forum.topics.models import (
     Topic,
     TopicKind,
     TopicState,
-    TopicView,
     Vote,
 )
 from forum.topics.permissions import (
@@ -303,19 +300,6 @@ async def topic_page(viewer: Viewer, project: Project, topic: Topic,
     accepted = next((v for v in views if v.accepted), None)
     return TopicPage(topic, category, views, tags, can_reply(viewer, topic, category),
                      topic.kind == TopicKind.QUESTION and can_accept(viewer, topic), accepted)
-
-
-async def record_view(topic: Topic, viewer_key: str) -> None:
-    """Count one view per viewer per day: a lookup, and two writes on the first view only."""
-    digest = hashlib.sha256(viewer_key.encode()).hexdigest()
-    today = date.today()
-    if await TopicView.exists(topic_id=topic.id, viewer=digest, day=today):
-        return
-    try:
-        await TopicView.create(topic_id=topic.id, viewer=digest, day=today)
-    except IntegrityError:  # the same viewer's concurrent request counted it
-        return
-    await Topic.filter(id=topic.id).update(view_count=F("view_count") + 1)
 
 
 # People

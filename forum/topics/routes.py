@@ -7,6 +7,7 @@ call the write verbs of ``forum.topics.service`` and redirect (303) to the canon
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from forum.topics.access import access_topic
 from forum.topics.models import Category, Post, Tag, Topic, TopicKind
 from forum.topics.permissions import ReadScope, Viewer, read_scope
 from forum.topics.queries import ListName, Period, TopicFilter
+from forum.topics.views import record_view
 from forum.web.errors import Invalid, NotFound
 from forum.web.templating import render
 
@@ -174,7 +176,7 @@ async def topic_page(request: Request) -> Response:
     if request.url.path != canonical:
         query = f"?{request.url.query}" if request.url.query else ""
         return RedirectResponse(canonical + query, status_code=301)
-    await queries.record_view(topic, viewer_key(request))
+    await record_view(topic, viewer_key(request))
     reply_to = _int_param(request.query_params.get("reply_to") or
                           request.query_params.get("quote"))
     return await render_topic(request, h, topic, category, reply_to=reply_to,
@@ -206,10 +208,12 @@ async def render_topic(request: Request, h: Here, topic: Topic, category: Catego
 
 
 def viewer_key(request: Request) -> str:
+    """Who counts as one viewer: the user, or a hash of an anonymous visitor's address."""
     user = current_user(request)
     if user is not None:
         return f"u:{user.id}"
-    return f"a:{request.client.host if request.client else '-'}"
+    address = request.client.host if request.client else "-"
+    return "a:" + hashlib.sha256(address.encode()).hexdigest()[:40]
 
 
 def json_for_script(data: Any) -> Markup:

@@ -9,6 +9,7 @@ from typing import Any
 from forum.accounts.models import User
 from forum.projects.models import Project
 from forum.topics.models import Access, Category, Post, Tag, Topic, TopicKind, TopicState
+from forum.topics.writing import slugify
 
 _seq = itertools.count(1)
 _clock = itertools.count(1)
@@ -36,7 +37,7 @@ async def make_topic(project: Project, category: Category, author: User, *,
     when = at or tick()
     title = title or f"Topic number {n}"
     topic = await Topic.create(project=project, category=category, author=author, kind=kind,
-                               title=title, slug=title.lower().replace(" ", "-")[:80],
+                               title=title, slug=slugify(title),
                                last_posted_at=when, reply_count=replies, **fields)
     await Topic.filter(id=topic.id).update(created_at=when)
     topic.created_at = when
