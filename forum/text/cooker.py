@@ -8,11 +8,10 @@ Headings are demoted by two levels (``#`` renders ``<h3>``) so a post never comp
 the page's own ``<h1>``/``<h2>``. Quotes are markdown blockquotes; a first line
 ``> @name wrote:`` is ordinary text whose mention links to the quoted person.
 
-Limits are checked before and while parsing, and a source over them raises ``CookError``
-(a ValueError; callers answer 422) rather than being cut silently: at most
-``MAX_SOURCE_CHARS`` characters, quotes and lists nested under ``MAX_NESTING`` levels,
-``MAX_TABLE_CELLS`` table cells. Inline nesting (links, emphasis) past ``MAX_NESTING``
-stays plain text, as markdown-it does it.
+Limits (forum.text.limits) are checked before and while parsing, and a source over them
+raises ``CookError`` (a ValueError; callers answer 422) rather than being cut silently:
+length, depth of quotes and lists, table size, and a deadline on the parse. Inline nesting
+(links, emphasis) past ``MAX_NESTING`` stays plain text, as markdown-it does it.
 """
 
 from __future__ import annotations
@@ -30,33 +29,30 @@ from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.tasklists import tasklists_plugin
 
 from forum.text.highlight import highlight_fence
+from forum.text.limits import ENV_KEY as BUDGET
+from forum.text.limits import (
+    MAX_NESTING,
+    MAX_SOURCE_CHARS,
+    Budget,
+    CookError,
+    check_length,
+    limits_plugin,
+)
+from forum.text.references import ENV_KEY as REFERENCES
 from forum.text.references import (
-    ENV_KEY,
     MENTION_RE,
     TOPIC_REF_RE,
     ReferenceTargets,
     mention_name,
     references_plugin,
 )
-from forum.text.sanitize import sanitize_html
+from forum.text.sanitize import is_safe_url, sanitize_html
 
-# Discourse's default max_post_length; Stack Overflow allows 30,000.
-MAX_SOURCE_CHARS = 32_000
-# markdown-it's maxNesting: how deep blocks (a quote is one level, a list two: list and
-# item) and inline links or emphasis may nest. Inline cost grows with it.
-MAX_NESTING = 20
-MAX_TABLE_CELLS = 5_000
-_OPEN = frozenset({"blockquote_open", "bullet_list_open", "ordered_list_open",
-                   "list_item_open"})
-_CLOSE = frozenset({"blockquote_close", "bullet_list_close", "ordered_list_close",
-                    "list_item_close"})
+__all__ = ["CookContext", "CookError", "Cooked", "References", "cook", "extract_references"]
+
 HEADING_SHIFT = 2
 _ALIGN = {"text-align:left": "align-left", "text-align:center": "align-center",
           "text-align:right": "align-right"}
-
-
-class CookError(ValueError):
-    """Markdown the cooker refuses (too long, nested too deeply): a 422 for the caller."""
 
 
 @dataclass(frozen=True)
@@ -93,33 +89,6 @@ def extract_references(source: str) -> References:
     )
 
 
-def _container_depth(tokens: Sequence[Token]) -> int:
-    depth = deepest = 0
-    for token in tokens:
-        if token.type in _OPEN:
-            depth += 1
-            deepest = max(deepest, depth)
-        elif token.type in _CLOSE:
-            depth -= 1
-    return deepest
-
-
-def _check_blocks(state: StateCore) -> None:
-    """Refuse, after block parsing and before the costly inline pass, what is too big.
-
-    markdown-it silently drops the rest of a document once containers are open
-    maxNesting deep, so any document that reaches that depth is refused here instead.
-    """
-    if _container_depth(state.tokens) >= MAX_NESTING:
-        raise CookError(f"The quotes and lists are nested too deeply (at most "
-                        f"{MAX_NESTING - 1} levels of quotes, or {(MAX_NESTING - 1) // 2} "
-                        "of lists).")
-    cells = sum(1 for token in state.tokens if token.type in ("th_open", "td_open"))
-    if cells > MAX_TABLE_CELLS:
-        raise CookError(f"The tables are too large ({cells:,} cells; at most "
-                        f"{MAX_TABLE_CELLS:,}).")
-
-
 def _forum_blocks(state: StateCore) -> None:
     for token in state.tokens:
         if token.type in ("heading_open", "heading_close"):
@@ -152,20 +121,20 @@ def _parser() -> MarkdownIt:
         "highlight": highlight_fence,
     })
     md.enable(["table", "strikethrough", "linkify"])
+    # Stricter than markdown-it's own deny-list: only http, https, mailto or relative.
+    md.validateLink = is_safe_url  # type: ignore[method-assign]
     md.add_render_rule("image", _render_image)
     md.use(tasklists_plugin)
     md.use(references_plugin)
-    md.core.ruler.after("block", "forum_check_blocks", _check_blocks)
-    md.core.ruler.after("forum_check_blocks", "forum_blocks", _forum_blocks)
+    md.use(limits_plugin)
+    md.core.ruler.after("forum_check_nesting", "forum_blocks", _forum_blocks)
     return md
 
 
 def cook(source: str, context: CookContext, *, max_chars: int = MAX_SOURCE_CHARS) -> Cooked:
     """Markdown to sanitised HTML; raises CookError for input over the limits."""
-    if len(source) > max_chars:
-        raise CookError(f"The text is too long ({len(source):,} characters; at most "
-                        f"{max_chars:,}).")
+    check_length(source, max_chars)
     targets = ReferenceTargets(context.project_slug, context.users, context.topics)
-    html = _parser().render(source, {ENV_KEY: targets})
+    html = _parser().render(source, {REFERENCES: targets, BUDGET: Budget()})
     return Cooked(sanitize_html(html), frozenset(targets.mentioned),
                   frozenset(targets.topic_ids))

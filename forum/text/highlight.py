@@ -39,5 +39,6 @@ def highlight_fence(code: str, language: str, attrs: str) -> str:
 
 
 def stylesheet() -> str:
-    """The CSS shipped as forum/web/static/highlight.css."""
-    return str(HtmlFormatter(style="default").get_style_defs(f".{CSS_CLASS}"))
+    """The CSS shipped as forum/web/static/highlight.css (token colours only)."""
+    rules = str(HtmlFormatter(style="default").get_style_defs(f".{CSS_CLASS}"))
+    return "\n".join(line for line in rules.splitlines() if line.startswith(f".{CSS_CLASS}"))

@@ -63,9 +63,10 @@ def _push_link(state: StateInline, href: str, css_class: str, text: str,
 
 
 def mention_rule(state: StateInline, silent: bool) -> bool:
+    if state.src[state.pos] != "@" or state.linkLevel > 0:
+        return False
     targets: ReferenceTargets | None = state.env.get(ENV_KEY)
-    if (targets is None or state.src[state.pos] != "@" or state.linkLevel > 0
-            or _preceded_by(state, _NOT_BEFORE_MENTION)):
+    if targets is None or _preceded_by(state, _NOT_BEFORE_MENTION):
         return False
     match = _MENTION_AT.match(state.src, state.pos, state.posMax)
     if match is None:
@@ -83,9 +84,10 @@ def mention_rule(state: StateInline, silent: bool) -> bool:
 
 
 def topic_ref_rule(state: StateInline, silent: bool) -> bool:
+    if state.src[state.pos] != "#" or state.linkLevel > 0:
+        return False
     targets: ReferenceTargets | None = state.env.get(ENV_KEY)
-    if (targets is None or state.src[state.pos] != "#" or state.linkLevel > 0
-            or _preceded_by(state, _NOT_BEFORE_TOPIC)):
+    if targets is None or _preceded_by(state, _NOT_BEFORE_TOPIC):
         return False
     match = _TOPIC_AT.match(state.src, state.pos, state.posMax)
     if match is None:

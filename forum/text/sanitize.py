@@ -8,6 +8,8 @@ on the list, so none can pass.
 
 from __future__ import annotations
 
+import re
+
 import nh3
 
 from forum.text.highlight import CSS_CLASS, TOKEN_CLASSES
@@ -49,7 +51,24 @@ SET_TAG_ATTRIBUTE_VALUES: dict[str, dict[str, str]] = {
 }
 
 
+_IGNORED_IN_SCHEME = re.compile(r"[\x00-\x20\x7f]+")
+_PATH_START = re.compile(r"[/?#]")
+
+
+def is_safe_url(url: str) -> bool:
+    """Relative, or http/https/mailto; whatever browsers would skip inside a scheme
+    (whitespace, control characters) is skipped here too, so "jav\tascript:" is refused.
+    A colon before the first "/", "?" or "#" is a scheme: an unknown one is refused even
+    where a URL parser would call the whole thing a relative path."""
+    head = _PATH_START.split(_IGNORED_IN_SCHEME.sub("", url), maxsplit=1)[0].lower()
+    if ":" not in head:
+        return True
+    return head.split(":", 1)[0] in URL_SCHEMES
+
+
 def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
+    if attribute in ("href", "src") and not is_safe_url(value):
+        return None
     # Images load without a click: only over https (no mixed content, no relative
     # paths into the forum's own routes).
     if tag == "img" and attribute == "src" and not value.lower().startswith("https://"):
