@@ -357,8 +357,8 @@ async def profile_stats(scope: ReadScope, user: User) -> ProfileStats:
     votes_q = post_base & Q(author_id=user.id)
     if not scope.see_deleted:
         votes_q &= Q(deleted_at__isnull=True)
-    sums = await Post.filter(votes_q).annotate(up=Sum("upvotes"), down=Sum("downvotes")).values(
-        "up", "down")
+    sums = await Post.filter(votes_q).annotate(up=Sum("upvotes"), down=Sum("downvotes")
+                                               ).group_by("author_id").values("up", "down")
     up = int(sums[0]["up"] or 0) if sums else 0
     down = int(sums[0]["down"] or 0) if sums else 0
     return ProfileStats(topics, answers, accepted, up, down)
