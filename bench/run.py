@@ -254,6 +254,7 @@ def main() -> None:
             shutil.rmtree(data_dir, ignore_errors=True)
         else:
             print(json.dumps({"data_dir": str(data_dir)}), file=sys.stderr)
+    subprocess.run([sys.executable, str(Path(__file__).with_name("cooking.py"))], check=True)
 
 
 if __name__ == "__main__":
