@@ -121,14 +121,15 @@ async def check_update_category(viewer: Viewer, project: Project, category_id: i
 
 async def check_reorder_categories(viewer: Viewer, project: Project, data: CategoryOrder
                                    ) -> list[Category]:
-    """Set positions in the order given; every id must be one of the project's."""
+    """Put the given categories first, in that order, and the others after them in their
+    current order; every id must be one of the project's."""
     _require_manager(viewer)
     ids = list(dict.fromkeys(data.ids))
-    known = {int(str(i)) for i in await Category.filter(project_id=project.id)
-             .values_list("id", flat=True)}
-    unknown = [i for i in ids if i not in known]
+    current = [c.id for c in await project_categories(project.id)]
+    unknown = [i for i in ids if i not in current]
     if unknown:
         raise Invalid("Unknown category ids.", fields={"ids": f"unknown: {unknown[:10]}"})
+    ids += [i for i in current if i not in ids]
     async with in_transaction():
         for position, category_id in enumerate(ids):
             await Category.filter(id=category_id).update(position=position)
