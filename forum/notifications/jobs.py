@@ -18,7 +18,6 @@ from forum.notifications.models import (
     NotificationKind,
     NotificationPreference,
 )
-from forum.text import extract_references
 from forum.topics.models import Post
 
 EMAIL_JOB = "notifications.email"
@@ -29,19 +28,26 @@ async def _email_later(ctx: JobContext, ids: list[int]) -> None:
         await ctx.platform.enqueue(EMAIL_JOB, notification_ids=ids)
 
 
-async def topic_created(ctx: JobContext, *, post_id: int, author_id: int) -> None:
-    """Mentions in the opening post, and people watching its category; the author tracks."""
+async def topic_created(ctx: JobContext, *, post_id: int, author_id: int,
+                        mentioned_user_ids: list[int] | None = None,
+                        quoted_post_ids: list[int] | None = None) -> None:
+    """Mentioned and quoted people, and those watching the category; the author tracks."""
     activity = await service.load_activity(post_id, author_id)
     if activity is None:
         return
-    assert activity.post is not None
     await service.do_track_by_default(author_id, activity.topic)
-    mentioned = await service.users_named(
-        activity.project, extract_references(activity.post.source).usernames)
-    candidates = [(uid, NotificationKind.MENTIONED) for uid in mentioned]
+    candidates = [(uid, NotificationKind.MENTIONED) for uid in mentioned_user_ids or ()]
+    candidates += await quoted_authors(quoted_post_ids)
     candidates += [(uid, NotificationKind.NEW_TOPIC)
                    for uid in await service.watchers(activity.topic, of_category_only=True)]
     await _email_later(ctx, await service.do_notify_post(activity, candidates))
+
+
+async def quoted_authors(post_ids: list[int] | None) -> list[tuple[int, NotificationKind]]:
+    if not post_ids:
+        return []
+    authors = await service.ids_of(Post.filter(id__in=list(post_ids)), "author_id")
+    return [(uid, NotificationKind.QUOTED) for uid in authors]
 
 
 async def post_created(ctx: JobContext, *, post_id: int, author_id: int,
@@ -63,9 +69,7 @@ async def post_created(ctx: JobContext, *, post_id: int, author_id: int,
         # An answer or reply to the topic itself answers its author.
         candidates.append((activity.topic.author_id,  # type: ignore[attr-defined]
                            NotificationKind.REPLIED))
-    if quoted_post_ids:
-        quoted = await service.ids_of(Post.filter(id__in=list(quoted_post_ids)), "author_id")
-        candidates += [(uid, NotificationKind.QUOTED) for uid in quoted]
+    candidates += await quoted_authors(quoted_post_ids)
     candidates += [(uid, NotificationKind.WATCHING_ACTIVITY)
                    for uid in await service.watchers(activity.topic)]
     created = await service.do_notify_post(activity, candidates)

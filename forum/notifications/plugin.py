@@ -37,8 +37,10 @@ def forum_jobs() -> list[JobDefinition]:
 
 @hookimpl
 async def on_topic_created(event: events.TopicCreated, platform: Platform) -> None:
-    await platform.enqueue("notifications.topic_created", post_id=event.post_id,
-                           author_id=event.author_id)
+    await platform.enqueue(
+        "notifications.topic_created", post_id=event.post_id, author_id=event.author_id,
+        mentioned_user_ids=list(event.mentioned_user_ids),
+        quoted_post_ids=list(event.quoted_post_ids))
 
 
 @hookimpl

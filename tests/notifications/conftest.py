@@ -31,6 +31,7 @@ class Forum:
 
     async def topic(self, author: User, *, category: Category | None = None,
                     source: str = "How do I configure the widget?", private: bool = False,
+                    mentions: tuple[User, ...] = (), quotes: tuple[Post, ...] = (),
                     emit: bool = True) -> tuple[Topic, Post]:
         category = category or self.questions
         topic = await Topic.create(
@@ -43,7 +44,9 @@ class Forum:
         if emit:
             await self.platform.emit(events.TopicCreated(
                 project=self.project.id, topic_id=topic.id, post_id=post.id,
-                author_id=author.id, category_id=category.id, kind=topic.kind))
+                author_id=author.id, category_id=category.id, kind=topic.kind,
+                mentioned_user_ids=tuple(u.id for u in mentions),
+                quoted_post_ids=tuple(p.id for p in quotes)))
         return topic, post
 
     async def reply(self, topic: Topic, author: User, *, reply_to: Post | None = None,

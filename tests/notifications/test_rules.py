@@ -42,10 +42,13 @@ async def test_mention_notifies_the_mentioned_user(forum: Forum, run_jobs: RunJo
     assert notification.data["post_number"] == 2
 
 
-async def test_mention_in_the_opening_post(forum: Forum, run_jobs: RunJobs) -> None:
-    await forum.topic(forum.alice, source="Hello @Bob and @nobody, any idea?")
+async def test_mention_and_quote_in_the_opening_post(forum: Forum, run_jobs: RunJobs) -> None:
+    _, elsewhere = await forum.topic(forum.owner, emit=False)
+    await forum.topic(forum.alice, source="Hello @Bob, as the owner said ...",
+                      mentions=(forum.bob, forum.alice), quotes=(elsewhere,))
     await run_jobs()
     assert await kinds_of(forum.bob) == ["mentioned"]
+    assert await kinds_of(forum.owner) == ["quoted"]
     assert await kinds_of(forum.alice) == []
 
 
