@@ -5,8 +5,9 @@ source is shown as text, never passed through. Code fences name a Pygments langu
 highlighted (CSS classes only); an unknown language is plain escaped code. ``@name`` and
 ``#123`` become links when the context knows the user or the topic (forum.text.references).
 Headings are demoted by two levels (``#`` renders ``<h3>``) so a post never competes with
-the page's own ``<h1>``/``<h2>``. Quotes are markdown blockquotes; a first line
-``> @name wrote:`` is ordinary text whose mention links to the quoted person.
+the page's own ``<h1>``/``<h2>``. Quotes are markdown blockquotes (a first line
+``> @name wrote:`` is ordinary text whose mention links to the person) or Discourse's
+``[quote="name, post:N, topic:T"]`` blocks (forum.text.quotes).
 
 Limits (forum.text.limits) are checked before and while parsing, and a source over them
 raises ``CookError`` (a ValueError; callers answer 422) rather than being cut silently:
@@ -38,6 +39,7 @@ from forum.text.limits import (
     check_length,
     limits_plugin,
 )
+from forum.text.quotes import quotes_plugin
 from forum.text.references import ENV_KEY as REFERENCES
 from forum.text.references import (
     MENTION_RE,
@@ -126,6 +128,7 @@ def _parser() -> MarkdownIt:
     md.add_render_rule("image", _render_image)
     md.use(tasklists_plugin)
     md.use(references_plugin)
+    md.use(quotes_plugin)
     md.use(limits_plugin)
     md.core.ruler.after("forum_check_nesting", "forum_blocks", _forum_blocks)
     return md

@@ -34,6 +34,8 @@ ALLOWED_CLASSES: dict[str, set[str]] = {
     "a": set(REFERENCE_CLASSES),
     "span": set(TOKEN_CLASSES),
     "pre": {CSS_CLASS},
+    "blockquote": {"quote"},
+    "p": {"quote-source"},
     "th": set(ALIGN_CLASSES),
     "td": set(ALIGN_CLASSES),
     "ul": {"contains-task-list"},

@@ -42,6 +42,11 @@ HOSTILE = {
     "padded rows after a widest table": "|" + "a|" * 64 + "\n|" + "-|" * 64 + "\n"
     + "x\n" * 15_000,
     "many small tables": "|a|b|\n|-|-|\n|c|d|\n\n" * 1_500,
+    "nested quote blocks": "[quote]\n" * 3_000 + "x\n" + "[/quote]\n" * 3_000,
+    "unclosed quote blocks": fit("[quote]\n"),
+    "unclosed quote blocks in a list": "- " + fit("[quote]\n  ", 30_000),
+    "quote blocks closed at the end": fit("[quote]\nx\n", 30_000) + "[/quote]",
+    "empty quote blocks": fit("[quote]\n[/quote]\n"),
     "1 MB of delimiter runs": "*a**" * 250_000,
     "delimiter runs up to the limit": fit("*a**"),
     "underscore runs up to the limit": fit("_a__"),
