@@ -56,6 +56,9 @@ class SearchQuery:
     created_before: datetime | None = None
     limit: int = 20
     offset: int = 0
+    # Duplicate suggestions: any word may match (best first), opening posts only.
+    match_any: bool = False
+    opening_posts_only: bool = False
 
 
 @dataclass(frozen=True)

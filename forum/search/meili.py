@@ -17,8 +17,8 @@ import meilisearch
 from forum.search import SearchDocument, SearchHit, SearchQuery, SearchResult
 from forum.search.query import MARK_END, MARK_START, Term, marked_to_html, parse_terms
 
-FILTERABLE = ["post_id", "project_id", "category_id", "tags", "kind", "state", "author_id",
-              "created_at", "is_private", "topic_author_id", "deleted"]
+FILTERABLE = ["post_id", "number", "project_id", "category_id", "tags", "kind", "state",
+              "author_id", "created_at", "is_private", "topic_author_id", "deleted"]
 SETTINGS: dict[str, Any] = {
     "searchableAttributes": ["title", "body"],  # in this order: a title match ranks first
     "filterableAttributes": FILTERABLE,
@@ -77,6 +77,8 @@ def filter_of(query: SearchQuery) -> str | None:
         parts.append(f"state IN [{', '.join(_string(s) for s in query.states)}]")
     if query.kinds:
         parts.append(f"kind IN [{', '.join(_string(k) for k in query.kinds)}]")
+    if query.opening_posts_only:
+        parts.append("number = 1")
     if query.author_id is not None:
         parts.append(f"author_id = {int(query.author_id)}")
     if query.created_after is not None:
@@ -145,6 +147,9 @@ class MeiliSearch:
             "attributesToHighlight": ["body"], "attributesToCrop": ["body"], "cropLength": 30,
             "highlightPreTag": MARK_START, "highlightPostTag": MARK_END,
             "showRankingScore": True,
+            # "all": every word must match, like the SQL backends; "last" drops words from
+            # the end until something matches (duplicate suggestions).
+            "matchingStrategy": "last" if query.match_any else "all",
         }
         text = meili_text(terms)
         response = await asyncio.to_thread(self._index.search, text, params)

@@ -110,7 +110,8 @@ class PostgresSearch:
         if not terms:
             return SearchResult()
         where = Where(lambda n: f"${n}")
-        tsquery = " && ".join(_term_sql(where, term) for term in terms)
+        joiner = " || " if query.match_any else " && "
+        tsquery = joiner.join(_term_sql(where, term) for term in terms)
         if not permission_and_filters(where, query, date=lambda v: v, tag_clause=_tag_clause,
                                       false="false"):
             return SearchResult()

@@ -58,6 +58,8 @@ def permission_and_filters(
         where.add(f"{a}.state IN ({', '.join(where.bind(s) for s in query.states)})")
     if query.kinds:
         where.add(f"{a}.kind IN ({', '.join(where.bind(k) for k in query.kinds)})")
+    if query.opening_posts_only:
+        where.add(f"{a}.number = 1")
     if query.author_id is not None:
         where.add(f"{a}.author_id = {where.bind(query.author_id)}")
     if query.created_after is not None:

@@ -45,13 +45,14 @@ TITLE_WEIGHT = 10.0
 BODY_WEIGHT = 1.0
 
 
-def fts5_query(terms: list[Term]) -> str:
-    """Each term quoted (so no user text is FTS5 syntax), ANDed; prefixes keep their ``*``."""
+def fts5_query(terms: list[Term], *, match_any: bool = False) -> str:
+    """Each term quoted (so no user text is FTS5 syntax), ANDed (or ORed for ``match_any``);
+    prefixes keep their ``*``."""
     parts = []
     for term in terms:
         quoted = '"' + " ".join(term.words).replace('"', "") + '"'
         parts.append(quoted + ("*" if term.prefix else ""))
-    return " ".join(parts)
+    return (" OR " if match_any else " ").join(parts)
 
 
 def _epoch(value: datetime) -> float:
@@ -114,7 +115,7 @@ class SqliteSearch:
         if not terms:
             return SearchResult()
         where = Where(lambda n: "?", first=1)
-        match = where.bind(fts5_query(terms))
+        match = where.bind(fts5_query(terms, match_any=query.match_any))
         where.add(f"search_fts MATCH {match}")
         if not permission_and_filters(where, query, date=_epoch, tag_clause=_tag_clause,
                                       false="0"):

@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 SEARCH_KEYS = {"q", "offset", "limit", "filter", "attributesToHighlight", "attributesToCrop",
                "cropLength", "highlightPreTag", "highlightPostTag", "showRankingScore", "sort",
-               "attributesToRetrieve"}
+               "attributesToRetrieve", "matchingStrategy"}
 SETTINGS_KEYS = {"searchableAttributes", "filterableAttributes", "sortableAttributes",
                  "displayedAttributes", "rankingRules"}
 _WORD = re.compile(r"[^\W_]+")
@@ -307,14 +307,21 @@ class FakeMeili:
         phrases = re.findall(r'"([^"]*)"', query)
         words = [w.lower() for w in _WORD.findall(re.sub(r'"[^"]*"', " ", query))]
         last_is_prefix = bool(words) and not query.rstrip().endswith('"')
+        strategy = body.get("matchingStrategy", "last")
+        if strategy not in {"last", "all", "frequency"}:
+            return error(400, "invalid_search_matching_strategy", "unknown matchingStrategy")
         scored = []
         for doc in index["docs"].values():
             if not predicate(doc):
                 continue
             title = [w.lower() for w in _WORD.findall(str(doc.get("title", "")))]
             text = [w.lower() for w in _WORD.findall(str(doc.get("body", "")))]
-            in_title = _matches(title, words, phrases, last_is_prefix)
-            in_any = in_title or _matches(title + text, words, phrases, last_is_prefix)
+            if strategy == "all":
+                in_title = _matches(title, words, phrases, last_is_prefix)
+                in_any = in_title or _matches(title + text, words, phrases, last_is_prefix)
+            else:  # roughly: any word may match, more matched words first
+                in_title = any(_matches(title, [w], [], False) for w in words)
+                in_any = in_title or any(_matches(text, [w], [], False) for w in words)
             if in_any:
                 scored.append((1.0 if in_title else 0.5, doc))
         scored.sort(key=lambda pair: (-pair[0], pair[1].get("post_id", 0)))

@@ -187,3 +187,16 @@ async def test_deleted_only_with_see_deleted(backend: SearchBackend) -> None:
     assert await ids(backend, q("spam")) == [2]
     assert await ids(backend, q("spam", see_private=True, user_id=100)) == [2]
     assert sorted(await ids(backend, q("spam", see_deleted=True))) == [1, 2]
+
+
+async def test_match_any_for_duplicate_suggestions(backend: SearchBackend) -> None:
+    await backend.index([
+        doc(1, "Installing on windows fails", "details"),
+        doc(2, "Windows question", "details"),
+        doc(3, "Unrelated", "windows mentioned in a reply", number=2),
+        doc(4, "Nothing", "here"),
+    ])
+    found = await ids(backend, q("installing windows", match_any=True,
+                                 opening_posts_only=True))
+    assert sorted(found) == [1, 2]
+    assert await ids(backend, q("installing windows")) == [1]
