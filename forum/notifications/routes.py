@@ -127,7 +127,51 @@ async def preferences_page(request: Request) -> Response:
         "pref": pref, "fields": [(n, PREFERENCE_LABELS[n]) for n in PREFERENCE_FIELDS]})
 
 
+TOPIC_LEVELS = [
+    (WatchLevel.WATCHING, "Watching: every new post"),
+    (WatchLevel.TRACKING, "Tracking: when mentioned or replied to, with unread counts"),
+    (WatchLevel.NORMAL, "Normal: when mentioned or replied to"),
+    (WatchLevel.MUTED, "Muted: never"),
+]
+CATEGORY_LEVELS = [
+    (WatchLevel.WATCHING, "Watching: every new topic and post"),
+    (WatchLevel.TRACKING, "Tracking: when mentioned or replied to, with unread counts"),
+    (WatchLevel.NORMAL, "Normal: when mentioned or replied to"),
+    (WatchLevel.MUTED, "Muted: never, for every topic here"),
+]
+
+
+async def watch_topic_fragment(request: Request) -> Response:
+    """The watch-level form of a topic page (loaded by htmx); empty for visitors."""
+    user = current_user(request)
+    level = WatchLevel.NORMAL
+    if user is not None:
+        _, topic, _ = await service.access_topic(user, request.path_params["id"],
+                                                 request.path_params["slug"])
+        level = await service.topic_level(user, topic)
+    return await render(request, "notifications/watch_form.html", {
+        "action": request.url.path, "level": level, "levels": TOPIC_LEVELS,
+        "scope": "topic", "help": "Replying to a topic tracks it."},
+        headers={"Cache-Control": "no-store"})
+
+
+async def watch_category_fragment(request: Request) -> Response:
+    """The watch-level form of a category page (loaded by htmx); empty for visitors."""
+    user = current_user(request)
+    level = WatchLevel.NORMAL
+    if user is not None:
+        _, category = await service.access_category(user, request.path_params["slug"],
+                                                    request.path_params["category"])
+        level = await service.category_level(user, category)
+    return await render(request, "notifications/watch_form.html", {
+        "action": request.url.path, "level": level, "levels": CATEGORY_LEVELS,
+        "scope": "category", "help": "Its topics follow this unless you set one yourself."},
+        headers={"Cache-Control": "no-store"})
+
+
 async def watch_topic_form(request: Request) -> Response:
+    if request.method == "GET":
+        return await watch_topic_fragment(request)
     user = require_user(request)
     level = await form_level(request)
     project, topic, _ = await service.access_topic(user, request.path_params["id"],
@@ -139,6 +183,8 @@ async def watch_topic_form(request: Request) -> Response:
 
 
 async def watch_category_form(request: Request) -> Response:
+    if request.method == "GET":
+        return await watch_category_fragment(request)
     user = require_user(request)
     level = await form_level(request)
     project, category = await service.access_category(user, request.path_params["slug"],
@@ -260,9 +306,9 @@ def routes() -> list[BaseRoute]:
         Route("/notifications/preferences", preferences_page, methods=["GET", "POST"],
               name="notification_preferences"),
         Route("/notifications/{id:int}/open", open_notification, name="notification_open"),
-        Route("/p/{slug}/t/{id:int}/watch", watch_topic_form, methods=["POST"],
+        Route("/p/{slug}/t/{id:int}/watch", watch_topic_form, methods=["GET", "POST"],
               name="topic_watch"),
-        Route("/p/{slug}/c/{category}/watch", watch_category_form, methods=["POST"],
+        Route("/p/{slug}/c/{category}/watch", watch_category_form, methods=["GET", "POST"],
               name="category_watch"),
         api_list, api_get, api_mark_read, api_get_preferences, api_put_preferences,
         api_get_topic_watch, api_put_topic_watch, api_put_category_watch,

@@ -157,3 +157,23 @@ async def test_watch_form_refuses_a_topic_the_user_cannot_read(
                                     {"level": "watching"}, page="/notifications")
     assert wrong_project.status_code == 404
     assert not await TopicWatch.exists(user_id=web_forum.bob.id)
+
+
+async def test_watch_form_fragments_show_the_current_level(
+        client: httpx.AsyncClient, login: Login, web_forum: Forum) -> None:
+    topic, _ = await web_forum.topic(web_forum.owner, emit=False)
+    anonymous = await client.get(f"/p/acme/t/{topic.id}/watch")
+    assert anonymous.status_code == 200 and "<form" not in anonymous.text
+    await login(web_forum.alice)
+    await CategoryWatch.create(user=web_forum.alice, category=web_forum.questions,
+                               level=WatchLevel.WATCHING)
+    fragment = await client.get(f"/p/acme/t/{topic.id}/watch")
+    assert f'action="/p/acme/t/{topic.id}/watch"' in fragment.text
+    assert '<option value="watching" selected>' in fragment.text  # from the category
+    assert 'name="csrf_token"' in fragment.text
+    category = await client.get("/p/acme/c/questions/watch")
+    assert '<option value="watching" selected>' in category.text
+    assert (await client.get("/p/acme/c/nope/watch")).status_code == 404
+    report, _ = await web_forum.topic(web_forum.owner, category=web_forum.security,
+                                      private=True, emit=False)
+    assert (await client.get(f"/p/acme/t/{report.id}/watch")).status_code == 404
