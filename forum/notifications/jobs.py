@@ -7,6 +7,7 @@ after the change committed, so a request never waits for them.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from forum.accounts.models import User
 from forum.hookspecs import JobDefinition
@@ -127,17 +128,21 @@ async def email(ctx: JobContext, *, notification_ids: list[int]) -> None:
         excerpt = "" if post is None else post.source[:500]
         summary = service.describe(notification)
         project = notification.data.get("project_name", "")
+        unsubscribe_url = (settings.public_url + "/notifications/unsubscribe?"
+                           + urlencode({"token": service.unsubscribe_token(settings, user.id)}))
         context: dict[str, Any] = {
             "username": user.username,
             "summary": summary,
             "excerpt": excerpt,
-            "post_url": settings.public_url.rstrip("/") + service.post_url(notification),
-            "preferences_url": settings.public_url.rstrip("/") + "/notifications/preferences",
+            "post_url": settings.public_url + service.post_url(notification),
+            "preferences_url": settings.public_url + "/notifications/preferences",
+            "unsubscribe_url": unsubscribe_url,
         }
         topic_ref = f"<topic-{notification.topic_id}@{mail_domain(settings)}>"  # type: ignore[attr-defined]
         await platform.send_mail(user.email, "notification", context,
                                  subject=f"[{project}] {summary}",
-                                 headers={"References": topic_ref})
+                                 headers={"References": topic_ref,
+                                          "List-Unsubscribe": f"<{unsubscribe_url}>"})
         await Notification.filter(id=notification.id).update(emailed_at=service.utcnow())
 
 

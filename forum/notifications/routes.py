@@ -169,6 +169,22 @@ async def watch_category_fragment(request: Request) -> Response:
         headers={"Cache-Control": "no-store"})
 
 
+async def unsubscribe(request: Request) -> Response:
+    """The link in every notification email: confirm, then stop notification emails."""
+    settings = request.app.state.platform.settings
+    if request.method == "POST":
+        form = await request.form()
+        token = str(form.get("token", ""))
+    else:
+        token = request.query_params.get("token", "")
+    user = await service.access_unsubscribe(settings, token)
+    done = request.method == "POST"
+    if done:
+        await service.do_save_preferences(user, {"email_frequency": "never"})
+    return await render(request, "notifications/unsubscribe.html",
+                        {"token": token, "done": done, "email": user.email})
+
+
 async def watch_topic_form(request: Request) -> Response:
     if request.method == "GET":
         return await watch_topic_fragment(request)
@@ -305,6 +321,8 @@ def routes() -> list[BaseRoute]:
         Route("/notifications/count", unread_count_fragment, name="notifications_count"),
         Route("/notifications/preferences", preferences_page, methods=["GET", "POST"],
               name="notification_preferences"),
+        Route("/notifications/unsubscribe", unsubscribe, methods=["GET", "POST"],
+              name="notifications_unsubscribe"),
         Route("/notifications/{id:int}/open", open_notification, name="notification_open"),
         Route("/p/{slug}/t/{id:int}/watch", watch_topic_form, methods=["GET", "POST"],
               name="topic_watch"),

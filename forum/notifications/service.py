@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from itsdangerous import BadSignature, URLSafeSerializer
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -29,9 +30,10 @@ from forum.notifications.models import (
 )
 from forum.projects.models import Membership, Project, Role
 from forum.projects.permissions import can_see
+from forum.settings import Settings
 from forum.topics.models import Category, Post, Topic
 from forum.topics.permissions import Viewer, can_read_category, can_read_topic
-from forum.web.errors import NotFound
+from forum.web.errors import NotFound, UserError
 
 PAGE_SIZE = 30
 
@@ -406,6 +408,30 @@ async def preferences(user: User) -> NotificationPreference:
     """The user's preferences (the defaults, unsaved, when they never changed them)."""
     found = await NotificationPreference.get_or_none(user_id=user.id)
     return found if found is not None else NotificationPreference(user_id=user.id)
+
+
+UNSUBSCRIBE_SALT = "forum.notifications.unsubscribe"
+
+
+def unsubscribe_token(settings: Settings, user_id: int) -> str:
+    """A link token that stops one user's notification emails; it does not expire, as
+    the emails carrying it do not."""
+    return str(URLSafeSerializer(settings.secret(), salt=UNSUBSCRIBE_SALT).dumps({"u": user_id}))
+
+
+async def access_unsubscribe(settings: Settings, token: str) -> User:
+    try:
+        payload = URLSafeSerializer(settings.secret(), salt=UNSUBSCRIBE_SALT).loads(token)
+    except BadSignature:
+        payload = None
+    user = None
+    if isinstance(payload, dict) and isinstance(payload.get("u"), int):
+        user = await User.get_or_none(id=payload["u"])
+    if user is None:
+        raise UserError(400, "This unsubscribe link is not valid. Check that you copied all "
+                        "of it, or change your email preferences after logging in.",
+                        code="link_invalid")
+    return user
 
 
 async def do_save_preferences(user: User, values: dict[str, Any]) -> NotificationPreference:

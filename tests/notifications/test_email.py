@@ -95,3 +95,32 @@ async def test_accepted_answer_email(forum: Forum, run_jobs: RunJobs, mailbox: M
     await run_jobs()
     subjects = [m["Subject"] for m in mailbox() if m["To"] == "bob@example.org"]
     assert subjects == ["[Acme] alice accepted your answer in “Configuring the widget”"]
+
+
+async def test_unsubscribe_link_stops_notification_emails(
+        client: Any, web_forum: Forum, run_jobs: RunJobs, mailbox: Mailbox) -> None:
+    from tests.support import post_form
+
+    topic, _ = await web_forum.topic(web_forum.owner)
+    await web_forum.reply(topic, web_forum.bob, mentions=(web_forum.alice,))
+    await run_jobs()
+    [message] = [m for m in mailbox() if m["To"] == "alice@example.org"]
+    header = message["List-Unsubscribe"]
+    assert header.startswith("<http://testserver/notifications/unsubscribe?token=")
+    link = header.strip("<>").removeprefix("http://testserver")
+    assert link in text_of(message)
+    page = await client.get(link)  # a visitor, not logged in: the link is enough
+    assert page.status_code == 200 and "alice@example.org" in page.text
+    assert not await NotificationPreference.exists(user_id=web_forum.alice.id)  # GET: no change
+    token = link.split("token=", 1)[1]
+    done = await post_form(client, "/notifications/unsubscribe", {"token": token}, page=link)
+    assert done.status_code == 200 and "no more notification emails" in done.text
+    pref = await NotificationPreference.get(user_id=web_forum.alice.id)
+    assert pref.email_frequency == "never"
+    await web_forum.reply(topic, web_forum.bob, mentions=(web_forum.alice,))
+    await run_jobs()
+    assert len([m for m in mailbox() if m["To"] == "alice@example.org"]) == 1
+    # A forged or altered token changes nothing.
+    bad = await client.get("/notifications/unsubscribe?token=" + token[:-2] + "xx")
+    assert bad.status_code == 400
+    assert (await client.get("/notifications/unsubscribe")).status_code == 400
