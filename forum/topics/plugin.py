@@ -3,10 +3,15 @@ projects, and demo content."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from starlette.routing import BaseRoute
 
 from forum import events
 from forum.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from forum.platform import Platform
 
 
 @hookimpl
@@ -30,3 +35,12 @@ async def on_project_created(event: events.ProjectCreated) -> None:
     project = await Project.get_or_none(id=event.id)
     if project is not None:
         await ensure_default_categories(project)
+
+
+@hookimpl
+async def forum_demo(platform: Platform, project_id: int, user_ids: dict[str, int]
+                     ) -> list[str]:
+    """Questions, answers, votes and accepted answers for the demo project."""
+    from forum.topics.demo import seed_topics
+
+    return await seed_topics(platform, project_id, user_ids)
