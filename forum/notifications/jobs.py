@@ -108,6 +108,17 @@ async def answer_accepted(ctx: JobContext, *, post_id: int, answer_author_id: in
     await _email_later(ctx, [created] if created is not None else [])
 
 
+async def post_deleted(ctx: JobContext, *, post_id: int) -> None:
+    """A deleted post's unread notifications go: the bell should not point at nothing."""
+    await Notification.filter(post_id=post_id, read_at=None).delete()
+
+
+async def topic_changed(ctx: JobContext, *, topic_id: int) -> None:
+    """After a move, a privacy change or a deletion, drop the notifications about the topic
+    held by people who may no longer read it (they would show its title)."""
+    await service.do_forget_unreadable(topic_id)
+
+
 async def email(ctx: JobContext, *, notification_ids: list[int]) -> None:
     """Mail each notification its user wants by email and has not read yet, once."""
     platform = ctx.platform
@@ -153,5 +164,7 @@ def definitions() -> list[JobDefinition]:
         JobDefinition("notifications.post_edited", post_edited),
         JobDefinition("notifications.vote_cast", vote_cast),
         JobDefinition("notifications.answer_accepted", answer_accepted),
+        JobDefinition("notifications.post_deleted", post_deleted),
+        JobDefinition("notifications.topic_changed", topic_changed),
         JobDefinition(EMAIL_JOB, email),
     ]

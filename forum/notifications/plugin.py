@@ -74,3 +74,16 @@ async def on_answer_accepted(event: events.AnswerAccepted, platform: Platform) -
         await platform.enqueue("notifications.answer_accepted", post_id=event.post_id,
                                answer_author_id=event.answer_author_id,
                                accepter_id=event.accepter_id)
+
+
+@hookimpl
+async def on_post_deleted(event: events.PostDeleted, platform: Platform) -> None:
+    if not event.restored:
+        await platform.enqueue("notifications.post_deleted", post_id=event.post_id)
+
+
+@hookimpl
+async def on_topic_changed(event: events.TopicChanged, platform: Platform) -> None:
+    # Who may read the topic can change with these; the rest leave notifications alone.
+    if event.change in {"moved", "deleted", "private", "privacy"}:
+        await platform.enqueue("notifications.topic_changed", topic_id=event.topic_id)

@@ -319,11 +319,19 @@ async def do_notify_vote(activity: Activity, author_id: int) -> int | None:
         return notification.id
 
 
-async def users_named(project: Project, names: Iterable[str]) -> list[int]:
-    lowered = {n.lower() for n in names}
-    if not lowered:
-        return []
-    return await ids_of(User.filter(username_lower__in=list(lowered), is_active=True), "id")
+async def do_forget_unreadable(topic_id: int) -> int:
+    """Delete the topic's notifications whose user may not read it now; how many went."""
+    topic = await Topic.get_or_none(id=topic_id)
+    if topic is None:
+        return 0
+    project = await Project.get(id=topic.project_id)  # type: ignore[attr-defined]
+    category = await Category.get(id=topic.category_id)  # type: ignore[attr-defined]
+    user_ids = set(await ids_of(Notification.filter(topic_id=topic_id), "user_id"))
+    gone = [u.id for u in await User.filter(id__in=list(user_ids))
+            if not await may_read(u, project, topic, category)]
+    if not gone:
+        return 0
+    return await Notification.filter(topic_id=topic_id, user_id__in=gone).delete()
 
 
 # Reading, marking and describing

@@ -284,3 +284,39 @@ async def test_watching_a_category_never_leaks_private_reports(
     await run_jobs()
     assert await kinds_of(forum.bob) == []
     assert await kinds_of(forum.owner) == ["new_topic"]
+
+
+async def test_deleted_post_takes_its_unread_notifications_away(
+        forum: Forum, run_jobs: RunJobs) -> None:
+    topic, _ = await forum.topic(forum.alice)
+    post = await forum.reply(topic, forum.bob, mentions=(forum.owner,))
+    await run_jobs()
+    assert await kinds_of(forum.owner) == ["mentioned"]
+    await forum.platform.emit(events.PostDeleted(
+        project=forum.project.id, topic_id=topic.id, post_id=post.id,
+        author_id=forum.bob.id, actor_id=forum.bob.id))
+    await run_jobs()
+    assert await kinds_of(forum.owner) == []
+
+
+async def test_moving_a_topic_out_of_reach_drops_its_notifications(
+        forum: Forum, run_jobs: RunJobs) -> None:
+    topic, _ = await forum.topic(forum.owner)
+    await forum.reply(topic, forum.owner, mentions=(forum.alice, forum.bob))
+    await run_jobs()
+    team = await Category.create(project=forum.project, name="Team", slug="team",
+                                 read_access=Access.TEAM)
+    await topic.__class__.filter(id=topic.id).update(category_id=team.id)
+    await forum.platform.emit(events.TopicChanged(
+        project=forum.project.id, topic_id=topic.id, actor_id=forum.owner.id, change="moved"))
+    await run_jobs()
+    assert await kinds_of(forum.alice) == []  # its title no longer shows in her list
+    assert await kinds_of(forum.bob) == []
+    moderator = await make_user("mod2")
+    await add_member(forum.project, moderator, Role.MODERATOR)
+    await forum.reply(topic, forum.owner, mentions=(moderator,))
+    await run_jobs()
+    await forum.platform.emit(events.TopicChanged(
+        project=forum.project.id, topic_id=topic.id, actor_id=forum.owner.id, change="moved"))
+    await run_jobs()
+    assert await kinds_of(moderator) == ["mentioned"]  # the team still reads it
