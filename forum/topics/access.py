@@ -13,6 +13,7 @@ from forum.projects.models import Project
 from forum.projects.permissions import can_see, role_in
 from forum.topics.models import Category, Post, Topic
 from forum.topics.permissions import Viewer, can_read_topic
+from forum.topics.schemas import MAX_ID
 from forum.web.errors import NotFound, Unauthenticated
 
 
@@ -33,7 +34,8 @@ async def access_topic(viewer: Viewer, project: Project, topic_id: int
                        ) -> tuple[Topic, Category]:
     """The topic ``topic_id`` of ``project`` and its category; NotFound when it is in
     another project, or the viewer may not read it."""
-    topic = await Topic.get_or_none(id=topic_id, project_id=project.id)
+    topic = (await Topic.get_or_none(id=topic_id, project_id=project.id)
+             if 0 < topic_id <= MAX_ID else None)
     if topic is None:
         raise NotFound("No such topic.")
     category = await Category.get(id=topic.category_id)  # type: ignore[attr-defined]
@@ -72,7 +74,7 @@ async def _visible_project(user: User | None, project_id: int) -> tuple[Project,
 
 async def locate_topic(user: User | None, topic_id: int) -> TopicContext:
     """The topic ``topic_id`` in whatever project holds it, if ``user`` may read it."""
-    topic = await Topic.get_or_none(id=topic_id)
+    topic = await Topic.get_or_none(id=topic_id) if 0 < topic_id <= MAX_ID else None
     if topic is None:
         raise NotFound("No such topic.")
     project, viewer = await _visible_project(user, topic.project_id)  # type: ignore[attr-defined]
@@ -84,7 +86,7 @@ async def locate_post(user: User | None, post_id: int, *, deleted_ok: bool = Fal
                       ) -> PostContext:
     """The post ``post_id`` and its topic, if ``user`` may read them. A deleted post is
     found for moderators, and for anyone when ``deleted_ok`` (the verb then refuses)."""
-    post = await Post.get_or_none(id=post_id)
+    post = await Post.get_or_none(id=post_id) if 0 < post_id <= MAX_ID else None
     if post is None:
         raise NotFound("No such post.")
     topic = await Topic.get(id=post.topic_id)  # type: ignore[attr-defined]

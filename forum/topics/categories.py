@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 from forum.projects.models import Project
 from forum.topics.models import Access, Category, Topic, TopicKind
 from forum.topics.permissions import Viewer, can_manage_categories
-from forum.topics.schemas import CategoryIn, CategoryOrder, CategoryPatch
+from forum.topics.schemas import MAX_ID, CategoryIn, CategoryOrder, CategoryPatch
 from forum.topics.writing import slugify
 from forum.web.errors import Conflict, Forbidden, Invalid, NotFound
 
@@ -74,7 +74,8 @@ def _require_manager(viewer: Viewer) -> None:
 
 
 async def _category_of(project: Project, category_id: int) -> Category:
-    category = await Category.get_or_none(id=category_id, project_id=project.id)
+    category = (await Category.get_or_none(id=category_id, project_id=project.id)
+                if 0 < category_id <= MAX_ID else None)
     if category is None:
         raise NotFound("No such category.")
     return category

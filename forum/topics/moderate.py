@@ -136,8 +136,8 @@ async def rename(platform: Platform, viewer: Viewer, topic: Topic, title: str) -
 
 async def update_topic(platform: Platform, viewer: Viewer, topic: Topic,
                        data: TopicPatch) -> Topic:
-    """Apply a ``TopicPatch``: each field is checked by the verb that changes it. All
-    permissions are checked before anything changes."""
+    """Apply a ``TopicPatch``: permissions and values are checked before anything changes,
+    then each field goes through the verb that changes it."""
     require_user(viewer)
     moderating = (data.state, data.pinned, data.locked, data.category_id)
     if any(v is not None for v in moderating) and not can_moderate_topic(viewer):
@@ -150,6 +150,14 @@ async def update_topic(platform: Platform, viewer: Viewer, topic: Topic,
         opening = await Post.get(topic_id=topic.id, number=1)
         if not is_author or not within_edit_window(opening, project):
             raise Forbidden("You may not change this topic's title.")
+    if data.category_id is not None and not await Category.exists(
+            id=data.category_id, project_id=topic.project_id):  # type: ignore[attr-defined]
+        raise Invalid("No such category.", fields={"category_id": "unknown category"})
+    if data.tags is not None:
+        await check_tags(viewer, topic.project_id, data.tags)  # type: ignore[attr-defined]
+    if data.state == TopicState.SOLVED and topic.accepted_post_id is None:
+        raise Invalid("A topic is solved by accepting an answer.",
+                      fields={"state": "accept an answer instead"})
     if data.title is not None:
         topic = await rename(platform, viewer, topic, data.title)
     if data.tags is not None:

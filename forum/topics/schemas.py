@@ -85,6 +85,9 @@ Body = Annotated[str, Field(max_length=4 * BODY_MAX), AfterValidator(clean_body)
 Tags = Annotated[list[Annotated[str, Field(max_length=100)]], Field(max_length=50),
                  AfterValidator(clean_tags)]
 Color = Annotated[str, AfterValidator(clean_color)]
+# A row id: the database's 32-bit integer, so a huge number is a 422, not a database error.
+MAX_ID = 2_147_483_647
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class _In(BaseModel):
@@ -99,14 +102,14 @@ class TopicIn(_In):
 
     title: Title
     source: Body
-    category_id: int
+    category_id: RowId
     kind: TopicKind | None = None
     tags: Tags = []
 
 
 class ReplyIn(_In):
     source: Body
-    reply_to: int | None = Field(default=None, description="The id of a post of this topic")
+    reply_to: RowId | None = Field(default=None, description="The id of a post of this topic")
 
 
 class PostEditIn(_In):
@@ -122,7 +125,7 @@ class TopicPatch(_In):
     by moderators, except tags, which the author may also change."""
 
     title: Title | None = None
-    category_id: int | None = None
+    category_id: RowId | None = None
     tags: Tags | None = None
     state: TopicState | None = None
     pinned: bool | None = None
@@ -130,11 +133,11 @@ class TopicPatch(_In):
 
 
 class VoteIn(_In):
-    value: int = Field(ge=-1, le=1, description="1 up, -1 down, 0 withdraws")
+    value: int = Field(ge=-1, le=1, strict=True, description="1 up, -1 down, 0 withdraws")
 
 
 class AcceptIn(_In):
-    post_id: int | None = Field(description="The answer to accept; null withdraws")
+    post_id: RowId | None = Field(description="The answer to accept; null withdraws")
 
 
 class PostOut(BaseModel):
@@ -218,7 +221,7 @@ class CategoryIn(_In):
     slug: Annotated[str, Field(max_length=60)] | None = None
     description: Annotated[str, Field(max_length=2000)] = ""
     color: Color = "#2756d6"
-    parent_id: int | None = None
+    parent_id: RowId | None = None
     read_access: Access = Access.EVERYONE
     post_access: Access = Access.EVERYONE
     private_topics: bool = False
@@ -238,7 +241,7 @@ class CategoryPatch(_In):
 class CategoryOrder(_In):
     """Category ids in their new order (positions 0, 1, 2 ...)."""
 
-    ids: Annotated[list[int], Field(min_length=1, max_length=200)]
+    ids: Annotated[list[RowId], Field(min_length=1, max_length=200)]
 
 
 class CategoryOut(BaseModel):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
@@ -35,7 +36,7 @@ class VoteResult:
 async def check_vote(platform: Platform, viewer: Viewer, post: Post, value: int) -> Topic:
     """401 anonymous; 404 unreadable or deleted; 403 your own post; 409 archived topic;
     422 a value other than -1, 0, 1."""
-    voter = require_user(viewer)
+    require_user(viewer)
     if value not in (-1, 0, 1):
         raise UserError(422, "A vote is 1, -1 or 0.", fields={"value": "must be 1, -1 or 0"})
     topic = await Topic.get(id=post.topic_id)  # type: ignore[attr-defined]
@@ -44,7 +45,7 @@ async def check_vote(platform: Platform, viewer: Viewer, post: Post, value: int)
         raise NotFound("No such post.")
     if post.deleted_at is not None or topic.deleted_at is not None:
         raise UserError(409, "This post was deleted; it takes no votes.", code="deleted")
-    if not can_vote(viewer, post) and voter.id == post.author_id:  # type: ignore[attr-defined]
+    if not can_vote(viewer, post):
         raise Forbidden("You cannot vote on your own post.")
     if topic.state == "archived":
         raise UserError(409, "This topic is archived; it takes no votes.", code="archived")
@@ -55,26 +56,11 @@ async def do_vote(platform: Platform, viewer: Viewer, post: Post, topic: Topic,
                   value: int) -> VoteResult:
     """Cast, change or withdraw the vote; emit ``VoteCast`` when it changed."""
     voter = require_user(viewer)
-    async with in_transaction():
-        await Post.filter(id=post.id).select_for_update().first()
-        existing = await Vote.get_or_none(post_id=post.id, user_id=voter.id)
-        old = existing.value if existing is not None else 0
-        if old != value:
-            if value == 0 and existing is not None:
-                await existing.delete()
-            elif existing is not None:
-                existing.value = value
-                await existing.save(update_fields=["value", "updated_at"])
-            else:
-                await Vote.create(post_id=post.id, user_id=voter.id, value=value)
-            up = (value == 1) - (old == 1)
-            down = (value == -1) - (old == -1)
-            await Post.filter(id=post.id).update(
-                score=F("score") + (value - old), upvotes=F("upvotes") + up,
-                downvotes=F("downvotes") + down)
-            if post.number == 1:
-                await Topic.filter(id=topic.id).update(score=F("score") + (value - old))
-        fresh = await Post.get(id=post.id)
+    try:
+        old, fresh = await _apply_vote(post, topic, voter.id, value)
+    except IntegrityError:
+        # The same voter's first vote raced itself (two clicks); the row exists now.
+        old, fresh = await _apply_vote(post, topic, voter.id, value)
     if old != value:
         await platform.emit(events.VoteCast(
             project=topic.project_id, topic_id=topic.id, post_id=post.id,  # type: ignore[attr-defined]
@@ -83,6 +69,32 @@ async def do_vote(platform: Platform, viewer: Viewer, post: Post, topic: Topic,
             is_question=post.number == 1 and topic.kind == TopicKind.QUESTION))
     post.score, post.upvotes, post.downvotes = fresh.score, fresh.upvotes, fresh.downvotes
     return VoteResult(post.id, value, fresh.score, fresh.upvotes, fresh.downvotes)
+
+
+async def _apply_vote(post: Post, topic: Topic, voter_id: int, value: int
+                      ) -> tuple[int, Post]:
+    """Store the vote and move the counters in one transaction; (old value, fresh post)."""
+    async with in_transaction():
+        await Post.filter(id=post.id).select_for_update().first()
+        existing = await Vote.get_or_none(post_id=post.id, user_id=voter_id)
+        old = existing.value if existing is not None else 0
+        if old != value:
+            if value == 0 and existing is not None:
+                await existing.delete()
+            elif existing is not None:
+                existing.value = value
+                await existing.save(update_fields=["value", "updated_at"])
+            else:
+                await Vote.create(post_id=post.id, user_id=voter_id, value=value)
+            up = (value == 1) - (old == 1)
+            down = (value == -1) - (old == -1)
+            await Post.filter(id=post.id).update(
+                score=F("score") + (value - old), upvotes=F("upvotes") + up,
+                downvotes=F("downvotes") + down)
+            if post.number == 1:
+                await Topic.filter(id=topic.id).update(score=F("score") + (value - old))
+        fresh = await Post.get(id=post.id)
+    return old, fresh
 
 
 async def vote(platform: Platform, viewer: Viewer, post: Post, value: int) -> VoteResult:

@@ -341,3 +341,34 @@ async def test_votes_via_api_change_and_withdraw(client: httpx.AsyncClient, worl
         assert response.json()["score"] == score
     assert not await Vote.exists(post_id=post_id)
     assert (await Topic.get(id=topic["id"])).score == 0
+
+
+async def test_ids_out_of_range_are_404_or_422_never_500(
+        client: httpx.AsyncClient, world: World, login: Login) -> None:
+    await login(world.moderator)
+    huge = 10**15
+    for method, path, body, status in (
+            ("post", f"/api/v1/topics/{huge}/posts", {"source": "Hi"}, 404),
+            ("patch", f"/api/v1/posts/{huge}", {"source": "Hi"}, 404),
+            ("post", f"/api/v1/posts/{huge}/restore", {}, 404),
+            ("get", f"/api/v1/posts/{huge}/revisions", None, 404),
+            ("post", "/api/v1/projects/acme/topics",
+             {"title": "Huge category id", "source": "Body", "category_id": huge}, 422)):
+        response = await client.request(method, path, json=body)
+        assert response.status_code == status, (method, path, response.text)
+    await login(world.owner)
+    response = await client.patch(f"/api/v1/projects/acme/categories/{huge}",
+                                  json={"name": "X"})
+    assert response.status_code == 404
+
+
+async def test_a_bad_patch_changes_nothing(client: httpx.AsyncClient, world: World,
+                                           login: Login) -> None:
+    await login(world.member)
+    topic = await new_topic(client, world)
+    await login(world.moderator)
+    response = await client.patch(f"/api/v1/topics/{topic['id']}", json={
+        "title": "A title that must not stick", "pinned": True, "category_id": 999_999})
+    assert response.status_code == 422
+    stored = await Topic.get(id=topic["id"])
+    assert (stored.title, stored.pinned) == (topic["title"], False)

@@ -189,8 +189,8 @@ async def test_existing_projects_get_defaults_lazily_when_someone_posts(
     project = await make_project(owner=user)  # written straight, no ProjectCreated
     assert not await Category.exists(project_id=project.id)
     viewer = Viewer(user, None, False)
-    with pytest.raises(UserError):  # category 0 does not exist, but the defaults now do
+    with pytest.raises(UserError):  # no such category, but the defaults now exist
         await service.create_topic(platform, viewer, project, TopicIn(
-            title="Hello there", source="Body", category_id=0))
+            title="Hello there", source="Body", category_id=999_999))
     assert await Category.filter(project_id=project.id).count() == 5
     assert not await Topic.exists(project_id=project.id)
