@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from forum.accounts.permissions import current_user, require_user
@@ -106,8 +106,9 @@ async def unread_count_fragment(request: Request) -> Response:
     """The bell's badge, loaded by htmx from the header."""
     user = current_user(request)
     count = 0 if user is None else await service.unread_count(user)
-    return await render(request, "notifications/count.html", {"count": count},
-                        headers={"Cache-Control": "no-store"})
+    # Polled every minute: rendered alone, without the layout's context queries.
+    template = request.app.state.templates.get_template("notifications/count.html")
+    return HTMLResponse(template.render(count=count), headers={"Cache-Control": "no-store"})
 
 
 async def preferences_page(request: Request) -> Response:
