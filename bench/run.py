@@ -255,6 +255,7 @@ def main() -> None:
         else:
             print(json.dumps({"data_dir": str(data_dir)}), file=sys.stderr)
     subprocess.run([sys.executable, str(Path(__file__).with_name("cooking.py"))], check=True)
+    subprocess.run([sys.executable, str(Path(__file__).with_name("search.py"))], check=True)
 
 
 if __name__ == "__main__":

@@ -43,6 +43,19 @@ def parse_terms(text: str) -> list[Term]:
     return terms
 
 
+_STOP_WORD_TEXT = (
+    "a an and are as at be but by for from has have i if in into is it its of on or that the"
+    " their then there these they this to was were will with")
+STOP_WORDS = frozenset(_STOP_WORD_TEXT.split())
+
+
+def without_stop_words(terms: list[Term]) -> list[Term]:
+    """Drop single stop words when other terms remain: "the" is in nearly every post, so it
+    narrows nothing and makes ranking scan the whole index. Phrases keep theirs."""
+    kept = [t for t in terms if t.is_phrase or t.prefix or t.words[0] not in STOP_WORDS]
+    return kept or terms
+
+
 def normalised_text(terms: list[Term]) -> str:
     """The terms written back as plain search text (phrases quoted, prefixes starred)."""
     parts = []

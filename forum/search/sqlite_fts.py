@@ -14,7 +14,14 @@ from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from forum.search import SearchDocument, SearchHit, SearchQuery, SearchResult
-from forum.search.query import MARK_END, MARK_START, Term, marked_to_html, parse_terms
+from forum.search.query import (
+    MARK_END,
+    MARK_START,
+    Term,
+    marked_to_html,
+    parse_terms,
+    without_stop_words,
+)
 from forum.search.sql import Where, permission_and_filters
 
 SCHEMA = """
@@ -41,6 +48,7 @@ CREATE INDEX IF NOT EXISTS search_meta_project ON search_meta (project_id, categ
 CREATE INDEX IF NOT EXISTS search_meta_topic ON search_meta (topic_id);
 """
 
+COUNT_CAP = 1000  # SearchResult.total is at most this (the search page shows 50 pages)
 TITLE_WEIGHT = 10.0
 BODY_WEIGHT = 1.0
 
@@ -111,7 +119,7 @@ class SqliteSearch:
         await self.db.execute_query("DELETE FROM search_meta WHERE project_id = ?", [project_id])
 
     async def search(self, query: SearchQuery) -> SearchResult:
-        terms = parse_terms(query.text)
+        terms = without_stop_words(parse_terms(query.text))
         if not terms:
             return SearchResult()
         where = Where(lambda n: "?", first=1)
@@ -120,10 +128,15 @@ class SqliteSearch:
         if not permission_and_filters(where, query, date=_epoch, tag_clause=_tag_clause,
                                       false="0"):
             return SearchResult()
-        base = (f"FROM search_fts JOIN search_meta d ON d.post_id = search_fts.rowid"
+        # CROSS JOIN keeps the full-text match as the outer loop: otherwise SQLite may walk
+        # the metadata index and re-run the MATCH for every row of the project.
+        base = (f"FROM search_fts CROSS JOIN search_meta d ON d.post_id = search_fts.rowid"
                 f" WHERE {where.sql()}")
-        _, count_rows = await self.db.execute_query(f"SELECT count(*) {base}", where.params)
-        total = int(count_rows[0][0])
+        # Counting stops at COUNT_CAP: a word found in most posts would otherwise cost a
+        # second full pass, and no one pages that far.
+        _, counted = await self.db.execute_query(
+            f"SELECT count(*) FROM (SELECT 1 {base} LIMIT {COUNT_CAP})", where.params)
+        total = int(counted[0][0])
         if total == 0 or query.offset >= total:
             return SearchResult(total=total)
         _, rows = await self.db.execute_query(
