@@ -67,8 +67,8 @@ async def cook_post(project: Project, author: Viewer, source: str,
     try:
         cooked = cook(source, CookContext(project.slug, users=users, topics=topics))
     except ValueError as exc:  # the cooker refuses markdown built to be slow
-        raise Invalid(f"This text cannot be shown: {exc}",
-                      fields={"source": str(exc) or "cannot be rendered"}) from None
+        message = str(exc) or "This text cannot be formatted."
+        raise Invalid(message, fields={"source": message}) from None
     mentioned = tuple(sorted(ids_by_name[n] for n in cooked.mentioned if n in ids_by_name))
     quoted = await _quoted_post_ids(project, author, source, topic_id)
     return CookedPost(cooked.html, mentioned, quoted)

@@ -372,3 +372,21 @@ async def test_a_bad_patch_changes_nothing(client: httpx.AsyncClient, world: Wor
     assert response.status_code == 422
     stored = await Topic.get(id=topic["id"])
     assert (stored.title, stored.pinned) == (topic["title"], False)
+
+
+async def test_markdown_the_cooker_refuses_is_422(client: httpx.AsyncClient, world: World,
+                                                  login: Login) -> None:
+    await login(world.member)
+    topic = await new_topic(client, world)
+    before = await snapshot()
+    nested = "> " * 400 + "deep"
+    for path, body in ((f"/api/v1/topics/{topic['id']}/posts", {"source": nested}),
+                       ("/api/v1/projects/acme/topics",
+                        {"title": "Nested quotes", "source": nested,
+                         "category_id": world.questions.id}),
+                       (f"/api/v1/posts/{topic['post']['id']}", {"source": nested})):
+        method = "patch" if "/posts/" in path and "topics" not in path else "post"
+        response = await client.request(method, path, json=body)
+        assert response.status_code == 422, (path, response.text)
+        assert "source" in response.json()["error"]["fields"]
+    assert await snapshot() == before

@@ -194,3 +194,20 @@ async def test_existing_projects_get_defaults_lazily_when_someone_posts(
             title="Hello there", source="Body", category_id=999_999))
     assert await Category.filter(project_id=project.id).count() == 5
     assert not await Topic.exists(project_id=project.id)
+
+
+async def test_access_topic_refuses_another_projects_topic(platform: Platform, world: World
+                                                           ) -> None:
+    from tests.topics.conftest import make_world
+
+    other = await make_world()
+    foreign = await start_topic(platform, other, other.member)
+    with pytest.raises(UserError) as refused:
+        await service.access_topic(await world.viewer(world.owner), world.project, foreign.id)
+    assert refused.value.status == 404
+    for bad_id in (0, -1, 10**12):
+        with pytest.raises(UserError):
+            await service.access_topic(await world.viewer(world.owner), world.project, bad_id)
+    found, category = await service.access_topic(await other.viewer(None), other.project,
+                                                 foreign.id)
+    assert found.id == foreign.id and category.id == other.questions.id
