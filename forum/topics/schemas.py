@@ -74,6 +74,13 @@ def clean_tags(values: list[str]) -> list[str]:
     return names
 
 
+def clean_category_name(value: str) -> str:
+    name = " ".join(value.split())
+    if not any(ch.isalnum() for ch in name):
+        raise ValueError("A category name needs letters or digits.")
+    return name
+
+
 def clean_color(value: str) -> str:
     if not COLOR_RE.match(value):
         raise ValueError("A colour is written #rrggbb.")
@@ -85,6 +92,8 @@ Body = Annotated[str, Field(max_length=4 * BODY_MAX), AfterValidator(clean_body)
 Tags = Annotated[list[Annotated[str, Field(max_length=100)]], Field(max_length=50),
                  AfterValidator(clean_tags)]
 Color = Annotated[str, AfterValidator(clean_color)]
+CategoryName = Annotated[str, Field(min_length=1, max_length=60),
+                         AfterValidator(clean_category_name)]
 # A row id: the database's 32-bit integer, so a huge number is a 422, not a database error.
 MAX_ID = 2_147_483_647
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -217,7 +226,7 @@ class RevisionList(BaseModel):
 
 
 class CategoryIn(_In):
-    name: Annotated[str, Field(min_length=1, max_length=60)]
+    name: CategoryName
     slug: Annotated[str, Field(max_length=60)] | None = None
     description: Annotated[str, Field(max_length=2000)] = ""
     color: Color = "#2756d6"
@@ -229,7 +238,7 @@ class CategoryIn(_In):
 
 
 class CategoryPatch(_In):
-    name: Annotated[str, Field(min_length=1, max_length=60)] | None = None
+    name: CategoryName | None = None
     description: Annotated[str, Field(max_length=2000)] | None = None
     color: Color | None = None
     read_access: Access | None = None

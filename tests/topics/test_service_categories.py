@@ -73,3 +73,13 @@ async def test_only_leads_manage_categories(world: World) -> None:
                                                CategoryOrder(ids=[other.questions.id]))
     assert unknown.value.status == 422
     assert await Category.filter(project_id=world.project.id).count() == 5
+
+
+@pytest.mark.parametrize("body", [{"name": "   "}, {"name": "!!!"}, {"name": "x" * 61},
+                                  {"name": "Ok", "color": "blue"},
+                                  {"name": "Ok", "read_access": "nobody"}])
+def test_bad_category_input_is_refused(body: dict[str, object]) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        CategoryIn.model_validate(body)
