@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import statistics
 import tempfile
@@ -181,6 +182,7 @@ async def run(posts: int, query_count: int, seed: int) -> None:
                             "p99_ms": ms(trivial_p99)},
                 "ratio": {"p50": round(percentile(every, 50) / trivial_p50, 1),
                           "p99": round(percentile(every, 99) / trivial_p99, 1)},
+                "load_avg_1m": round(os.getloadavg()[0], 2),  # a busy machine widens p99
             }), flush=True)
         finally:
             await close_db()
