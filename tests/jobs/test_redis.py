@@ -215,7 +215,7 @@ async def test_backlog_leaves_out_jobs_a_worker_is_running(
     db: None, arq_platform: Platform, redis_db: redis.asyncio.Redis
 ) -> None:
     queue = queue_of(arq_platform)
-    await queue.enqueue("testjobs.slow", label="slow", seconds=0.6)
+    await queue.enqueue("testjobs.slow", label="slow", seconds=2.0)
     await queue.enqueue("testjobs.record", _delay=timedelta(hours=1), label="later")
     assert await queue.backlog() == 1
     [slow_id] = await redis_db.zrangebyscore(queue.queue_name, "-inf", time.time() * 1000)

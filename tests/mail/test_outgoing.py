@@ -132,7 +132,9 @@ async def test_smtp_server_down_retries_then_fails_visibly(
             seen_attempts.append(job.attempts)
         await asyncio.sleep(0.01)
     assert job.state == JobState.FAILED
-    assert seen_attempts[0] == 1 and seen_attempts[-1] == 8  # retried, not failed at once
+    # Retried with growing delays, not failed at once (a slow machine may see the first
+    # quick retries within one run).
+    assert len(seen_attempts) >= 2 and seen_attempts[-1] == 8
     assert job.attempts == 8
     assert "SMTPConnectError" in job.last_error
     assert "Traceback" in job.last_error
