@@ -260,3 +260,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    # The forum's read side (topic page with 100 posts, latest list): bench/topics.py.
+    subprocess.run([sys.executable, str(Path(__file__).with_name("topics.py")), *sys.argv[1:]],
+                   check=True)

@@ -103,7 +103,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--seconds", type=int, default=4, help="per measurement")
     parser.add_argument("--keep", action="store_true", help="keep the data folder")
-    args = parser.parse_args()
+    args, _ = parser.parse_known_args()  # run.py passes its own arguments along
     if shutil.which("wrk") is None:
         raise SystemExit("bench: wrk is missing; run `bash scripts/services.sh bench-tools`")
     data_dir = Path(tempfile.mkdtemp(prefix="forum-bench-topics-"))

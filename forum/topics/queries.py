@@ -198,8 +198,22 @@ async def list_topics(scope: ReadScope, spec: TopicFilter, cursor: str | None = 
 
 
 async def _with_relations(query: Any) -> list[Topic]:
-    topics: list[Topic] = await query.select_related(
-        "category", "author", "last_poster").prefetch_related("tags")
+    """The topics with their category, author, last poster and tags: a few narrow queries
+    rather than one join of whole rows (a list shows only names)."""
+    topics: list[Topic] = await query.prefetch_related("tags")
+    if not topics:
+        return topics
+    user_ids = {t.author_id for t in topics} | {  # type: ignore[attr-defined]
+        t.last_poster_id for t in topics if t.last_poster_id is not None}  # type: ignore[attr-defined]
+    users = {u.id: u for u in await User.filter(id__in=sorted(user_ids)).only(
+        "id", "username", "display_name")}
+    category_ids = sorted({t.category_id for t in topics})  # type: ignore[attr-defined]
+    categories = {c.id: c for c in await Category.filter(id__in=category_ids).only(
+        "id", "slug", "name", "parent_id")}
+    for t in topics:
+        t.author = users[t.author_id]  # type: ignore[attr-defined]
+        t.category = categories[t.category_id]  # type: ignore[attr-defined]
+        t.last_poster = users.get(t.last_poster_id)  # type: ignore[attr-defined]
     return topics
 
 

@@ -28,6 +28,7 @@ from forum.text import CookContext, cook
 from forum.topics import queries
 from forum.topics.access import access_topic
 from forum.topics.models import Category, Post, Tag, Topic, TopicKind
+from forum.topics.page_cache import CachedPosts, PostsCache, anonymous_key
 from forum.topics.permissions import ReadScope, Viewer, read_scope
 from forum.topics.queries import ListName, Period, TopicFilter
 from forum.topics.views import record_view
@@ -192,6 +193,8 @@ async def render_topic(request: Request, h: Here, topic: Topic, category: Catego
                        errors: dict[str, str] | None = None, message: str = "",
                        status_code: int = 200) -> Response:
     """The topic page; with a half-written reply and its errors after a refused post."""
+    if h.viewer.user is None:
+        return await render_topic_anonymous(request, h, topic, category)
     page = await queries.topic_page(h.viewer, h.project, topic, category)
     target = next((v.post for v in page.posts if v.post.id == reply_to), None)
     if target is None:
@@ -204,7 +207,38 @@ async def render_topic(request: Request, h: Here, topic: Topic, category: Catego
     return await render(request, "topics/topic.html", _ctx(
         request, h, page=page, topic=topic, category=category, json_ld=json_ld,
         canonical=absolute(request, topic_url(h.project.slug, topic)), reply_to=reply_to,
-        draft=draft, errors=errors or {}, message=message), status_code=status_code)
+        draft=draft, errors=errors or {}, message=message, posts_html=None),
+        status_code=status_code)
+
+
+def posts_cache(request: Request) -> PostsCache:
+    cache: PostsCache | None = getattr(request.app.state, "topic_posts_cache", None)
+    if cache is None:
+        cache = request.app.state.topic_posts_cache = PostsCache()
+    return cache
+
+
+async def render_topic_anonymous(request: Request, h: Here, topic: Topic,
+                                 category: Category) -> Response:
+    """The same page for a visitor who is not signed in, its posts from the cache."""
+    key = await anonymous_key(h.project.slug, topic, category)
+    cache = posts_cache(request)
+    cached = cache.get(key)
+    tags = await topic.tags.all().order_by("name")
+    page = queries.TopicPage(topic, category, [], tags, False, False, None)
+    ctx = _ctx(request, h, topic=topic, category=category, reply_to=None, draft="",
+               errors={}, message="", canonical=absolute(request, topic_url(h.project.slug,
+                                                                            topic)))
+    if cached is None:
+        full = await queries.topic_page(h.viewer, h.project, topic, category)
+        fragment = request.app.state.templates.get_template("topics/_posts.html")
+        cached = CachedPosts(
+            Markup(fragment.render({**ctx, "page": full, "csrf_token": ""})),
+            qa_page_json_ld(request, h.project, full)
+            if topic.kind == TopicKind.QUESTION else None)
+        cache.put(key, cached)
+    return await render(request, "topics/topic.html", {
+        **ctx, "page": page, "posts_html": cached.posts_html, "json_ld": cached.json_ld})
 
 
 def viewer_key(request: Request) -> str:

@@ -274,3 +274,52 @@ async def test_deleted_posts_greyed_for_moderators_only(
     await login(owner)
     html = (await client.get(url)).text
     assert "Reply 1 to" in html and 'class="post deleted"' in html
+
+
+async def test_anonymous_posts_cache_follows_every_change(
+        client: httpx.AsyncClient, db: None, login: Login) -> None:
+    from datetime import UTC, datetime
+
+    project, (owner,) = await demo_project()
+    helper = await make_user()
+    await login(owner)
+    await post_form(client, f"/p/{project.slug}/new", {
+        "title": "Cached question here", "source": "original words", "category": "questions",
+        "kind": "", "tags": ""})
+    topic = await Topic.get(title="Cached question here")
+    url = f"/p/{project.slug}/t/{topic.id}-{topic.slug}"
+
+    async def anonymous() -> str:
+        await login(None)
+        first = (await client.get(url)).text
+        assert (await client.get(url)).text.count("data-post-id") == first.count(
+            "data-post-id")
+        return first
+
+    def scores(html: str) -> list[str]:
+        return re.findall(r'class="post-score"[^>]*>(-?\d+)<', html)
+
+    assert scores(await anonymous()) == ["0"]
+    await login(helper)
+    await post_form(client, f"/p/{project.slug}/t/{topic.id}/reply",
+                    {"source": "an answer"}, page=url)
+    assert "an answer" in await anonymous()
+    answer = await Post.get(topic_id=topic.id, number=2)
+    await login(owner)
+    await post_form(client, f"/posts/{answer.id}/vote", {"value": "1"}, page=url)
+    assert scores(await anonymous()) == ["0", "1"]
+    await login(owner)
+    await post_form(client, f"/posts/{answer.id}/vote", {"value": "-1"}, page=url)
+    assert scores(await anonymous()) == ["0", "-1"]
+    await login(owner)
+    opening = await Post.get(topic_id=topic.id, number=1)
+    await post_form(client, f"/p/{project.slug}/posts/{opening.id}/edit", {
+        "title": "Cached question here", "source": "edited words", "reason": ""})
+    html = await anonymous()
+    assert "edited words" in html and "original words" not in html
+    await login(owner)
+    await post_form(client, f"/p/{project.slug}/t/{topic.id}/accept",
+                    {"post_id": str(answer.id)}, page=url)
+    assert "Accepted answer" in await anonymous()
+    await Post.filter(id=answer.id).update(deleted_at=datetime.now(UTC))
+    assert "an answer" not in await anonymous()
