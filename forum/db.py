@@ -95,8 +95,10 @@ async def migrate(settings: Settings, plugins: PluginManager, *, quiet: bool = F
         if not quiet and event == "apply_done":
             print(f"  applied {app_label}.{name}")
 
-    await migrate_api(config=tortoise_config(settings, plugins), progress=progress)
-    await Tortoise.close_connections()
+    try:
+        await migrate_api(config=tortoise_config(settings, plugins), progress=progress)
+    finally:
+        await Tortoise.close_connections()
 
 
 async def close_db() -> None:

@@ -18,6 +18,27 @@ async def test_every_model_change_has_its_migration(tmp_path: Path) -> None:
     assert pending == [], f"run `forum makemigrations`: {pending}"
 
 
+def test_no_model_docstring_holds_a_semicolon() -> None:
+    """Tortoise turns model docstrings into SQL comments, and its SQLite migrations split
+    statements at ";": a semicolon there breaks `forum migrate` on SQLite."""
+    import importlib
+    import inspect
+
+    from tortoise.models import Model
+
+    from forum.db import model_apps
+
+    offenders = []
+    for app in model_apps(make_plugins()):
+        for module_name in app.modules:
+            module = importlib.import_module(module_name)
+            for name, obj in vars(module).items():
+                if (inspect.isclass(obj) and issubclass(obj, Model)
+                        and obj.__module__ == module_name and ";" in (obj.__doc__ or "")):
+                    offenders.append(f"{module_name}.{name}")
+    assert offenders == []
+
+
 async def _tables(settings_url: str, tmp_path: Path) -> set[str]:
     settings = base_settings(tmp_path, settings_url)
     await init_db(settings, make_plugins())

@@ -73,7 +73,7 @@ class Notification(Model):
 
 
 class TopicWatch(Model):
-    """A user's level for one topic; ``explicit`` False when set by replying or creating."""
+    """A user's level for one topic. ``explicit`` False when set by replying or creating."""
 
     id = fields.IntField(primary_key=True)
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
@@ -90,7 +90,7 @@ class TopicWatch(Model):
 
 
 class CategoryWatch(Model):
-    """A user's level for a category; its topics inherit it unless watched on their own."""
+    """A user's level for a category: its topics inherit it unless watched on their own."""
 
     id = fields.IntField(primary_key=True)
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(

@@ -1,6 +1,7 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
+from forum.notifications.models import EmailFrequency, NotificationKind, WatchLevel
 from forum.topics.models import Access, TopicKind, TopicState
 from json import dumps, loads
 from tortoise.fields.base import OnDelete
@@ -32,6 +33,35 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
             options={'table': 'categories', 'app': 'forum', 'unique_together': (('project', 'slug'),), 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='CategoryWatch',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('user', fields.ForeignKeyField('forum.User', source_field='user_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
+                ('category', fields.ForeignKeyField('forum.Category', source_field='category_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
+                ('level', fields.CharEnumField(description='WATCHING: watching\nTRACKING: tracking\nNORMAL: normal\nMUTED: muted', enum_type=WatchLevel, max_length=10)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'category_watches', 'app': 'forum', 'unique_together': (('user', 'category'),), 'pk_attr': 'id', 'table_description': "A user's level for a category: its topics inherit it unless watched on their own."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='NotificationPreference',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('user', fields.OneToOneField('forum.User', source_field='user_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
+                ('email_mentions', fields.BooleanField(default=True)),
+                ('email_replies', fields.BooleanField(default=True)),
+                ('email_quotes', fields.BooleanField(default=True)),
+                ('email_accepted', fields.BooleanField(default=True)),
+                ('email_votes', fields.BooleanField(default=False)),
+                ('email_watching', fields.BooleanField(default=True)),
+                ('email_frequency', fields.CharEnumField(default=EmailFrequency.IMMEDIATELY, description='IMMEDIATELY: immediately\nNEVER: never', enum_type=EmailFrequency, max_length=12)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'notification_preferences', 'app': 'forum', 'pk_attr': 'id', 'table_description': 'Which notifications a user also receives by email. No row: the defaults below.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -113,6 +143,24 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='Notification',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('user', fields.ForeignKeyField('forum.User', source_field='user_id', db_constraint=True, to_field='id', related_name='notifications', on_delete=OnDelete.CASCADE)),
+                ('project', fields.ForeignKeyField('forum.Project', source_field='project_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
+                ('kind', fields.CharEnumField(description='MENTIONED: mentioned\nREPLIED: replied\nQUOTED: quoted\nANSWER_ACCEPTED: answer_accepted\nVOTED: voted\nWATCHING_ACTIVITY: watching_activity\nNEW_TOPIC: new_topic', enum_type=NotificationKind, max_length=20)),
+                ('topic', fields.ForeignKeyField('forum.Topic', source_field='topic_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
+                ('post', fields.ForeignKeyField('forum.Post', source_field='post_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
+                ('actor', fields.ForeignKeyField('forum.User', source_field='actor_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.SET_NULL)),
+                ('data', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('read_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('emailed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'notifications', 'app': 'forum', 'indexes': [Index(fields=['user_id', 'read_at'])], 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='PostRevision',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -136,6 +184,19 @@ class Migration(migrations.Migration):
                 ('day', fields.DateField()),
             ],
             options={'table': 'topic_views', 'app': 'forum', 'unique_together': (('topic', 'viewer', 'day'),), 'pk_attr': 'id', 'table_description': 'One counted view per viewer (user id, or a hash of the address) per topic per day.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='TopicWatch',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('user', fields.ForeignKeyField('forum.User', source_field='user_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
+                ('topic', fields.ForeignKeyField('forum.Topic', source_field='topic_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
+                ('level', fields.CharEnumField(description='WATCHING: watching\nTRACKING: tracking\nNORMAL: normal\nMUTED: muted', enum_type=WatchLevel, max_length=10)),
+                ('explicit', fields.BooleanField(default=True)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'topic_watches', 'app': 'forum', 'unique_together': (('user', 'topic'),), 'pk_attr': 'id', 'table_description': "A user's level for one topic. ``explicit`` False when set by replying or creating."},
             bases=['Model'],
         ),
         ops.CreateModel(
