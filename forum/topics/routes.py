@@ -340,7 +340,10 @@ async def preview(request: Request) -> Response:
     source = form.get("source", "")
     if not isinstance(source, str) or len(source) > PREVIEW_MAX:
         raise Invalid("The text is too long to preview.", fields={"source": "is too long"})
-    cooked = cook(source, CookContext(h.project.slug))
+    try:
+        cooked = cook(source, CookContext(h.project.slug))
+    except ValueError as exc:  # CookError: markdown the cooker refuses (too deep, too big)
+        raise Invalid(str(exc), fields={"source": str(exc)}) from None
     return HTMLResponse(cooked.html)
 
 

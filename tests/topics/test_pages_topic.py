@@ -323,3 +323,16 @@ async def test_anonymous_posts_cache_follows_every_change(
     assert "Accepted answer" in await anonymous()
     await Post.filter(id=answer.id).update(deleted_at=datetime.now(UTC))
     assert "an answer" not in await anonymous()
+
+
+async def test_preview_of_refused_markdown_is_422_not_500(
+        client: httpx.AsyncClient, db: None, login: Login) -> None:
+    project, (owner,) = await demo_project()
+    await login(owner)
+    token = re.search(r'name="csrf_token" value="([^"]+)"',
+                      (await client.get(f"/p/{project.slug}/new")).text)
+    assert token
+    response = await client.post(f"/p/{project.slug}/preview",
+                                 data={"source": ">" * 200 + " deep"},
+                                 headers={"X-CSRF-Token": token.group(1)})
+    assert response.status_code == 422
