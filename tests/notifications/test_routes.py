@@ -177,3 +177,29 @@ async def test_watch_form_fragments_show_the_current_level(
     report, _ = await web_forum.topic(web_forum.owner, category=web_forum.security,
                                       private=True, emit=False)
     assert (await client.get(f"/p/acme/t/{report.id}/watch")).status_code == 404
+
+
+async def test_topic_and_category_pages_load_the_watch_form(
+        client: httpx.AsyncClient, db: None, login: Login) -> None:
+    from forum.topics.models import Category, Post, Topic
+    from tests.factories import make_project, make_user
+
+    owner = await make_user()
+    project = await make_project(owner=owner)
+    await login(owner)
+    from datetime import UTC, datetime
+
+    from forum.topics.categories import ensure_default_categories
+
+    await ensure_default_categories(project)
+    category = await Category.filter(project_id=project.id).order_by("position").first()
+    assert category is not None
+
+    topic = await Topic.create(project=project, category=category, author=owner,
+                               title="Watch me please", slug="watch-me-please",
+                               last_posted_at=datetime.now(UTC))
+    await Post.create(topic=topic, author=owner, number=1, source="x", cooked="<p>x</p>")
+    page = await client.get(f"/p/{project.slug}/t/{topic.id}-{topic.slug}")
+    assert f'hx-get="/p/{project.slug}/t/{topic.id}/watch"' in page.text
+    page = await client.get(f"/p/{project.slug}/c/{category.slug}")
+    assert f'hx-get="/p/{project.slug}/c/{category.slug}/watch"' in page.text
