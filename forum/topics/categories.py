@@ -7,6 +7,7 @@ sub-categories).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
@@ -30,6 +31,8 @@ class DefaultCategory:
     default_kind: TopicKind
     private_topics: bool = False
 
+
+log = logging.getLogger(__name__)
 
 DEFAULT_CATEGORIES = (
     DefaultCategory("Questions", "questions", "Ask how to do something; accept the answer "
@@ -60,7 +63,7 @@ async def ensure_default_categories(project: Project) -> list[Category]:
                         default_kind=default.default_kind,
                         private_topics=default.private_topics)
         except IntegrityError:
-            pass  # another request created them first
+            log.info("default categories of %s were created by a concurrent request", project.slug)
     return await project_categories(project.id)
 
 
