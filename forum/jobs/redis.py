@@ -203,6 +203,9 @@ def cron_job(platform: Platform, queue: ArqQueue, entry: CronDefinition) -> Cron
                 second=0, unique=True, max_tries=queue.max_tries(definition) + 1)
 
 
+SHUTDOWN_GRACE_SECONDS = 10
+
+
 class HideJobArguments(logging.Filter):
     """arq logs each job's arguments when it starts; ours can hold one-time links (a password
     reset mail's context), which must not end up in logs. The job's id and name stay."""
@@ -219,6 +222,12 @@ HIDE_JOB_ARGUMENTS = HideJobArguments()
 
 class ForumWorker(Worker):
     async def close(self) -> None:
+        # A job cancelled by a signal ends as a cancelled task; arq gathers its tasks without
+        # ``return_exceptions`` and so would re-raise that CancelledError out of ``run``.
+        # A cancelled job is retried from Redis, so a shutdown that cancelled one is clean.
+        if self.tasks:
+            await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+            self.tasks.clear()
         # arq closes its pool with redis-py's deprecated close(); the warning is arq's.
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=r".*aclose\(\)", category=DeprecationWarning)
@@ -263,6 +272,8 @@ def build_worker(platform: Platform, *, burst: bool = False, poll_delay: float =
         burst=burst,
         poll_delay=poll_delay,
         handle_signals=handle_signals,
+        # On SIGTERM/SIGINT stop taking jobs and give running ones time to finish.
+        job_completion_wait=SHUTDOWN_GRACE_SECONDS,
         on_startup=startup,
         on_shutdown=shutdown,
         job_timeout=settings.job_lease_seconds + 30,
