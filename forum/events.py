@@ -166,3 +166,39 @@ class AnswerAccepted(_InProject):
     accepter_id: int
     previous_post_id: int | None
     previous_answer_author_id: int | None
+
+
+@dataclass(frozen=True)
+class PostHidden(_InProject):
+    """A post was hidden pending review: held when written (``actor_id`` None: screening
+    held it) or hidden by flags or a moderator."""
+
+    hook: ClassVar[str] = "on_post_hidden"
+    project: int
+    topic_id: int
+    post_id: int
+    author_id: int
+    reason: str
+    actor_id: int | None = None
+
+
+@dataclass(frozen=True)
+class PostUnhidden(_InProject):
+    """A hidden post was approved and is visible again."""
+
+    hook: ClassVar[str] = "on_post_unhidden"
+    project: int
+    topic_id: int
+    post_id: int
+    author_id: int
+    actor_id: int | None = None
+
+
+@dataclass(frozen=True)
+class BadgeAwarded(_InProject):
+    hook: ClassVar[str] = "on_badge_awarded"
+    project: int
+    user_id: int
+    badge: str  # the badge's slug
+    level: str  # "bronze", "silver" or "gold"
+    award_id: int

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
     from starlette.routing import BaseRoute
 
-    from forum import events
+    from forum import events, gates
     from forum.platform import Platform
 
 PROJECT_NAME = "forum"
@@ -120,6 +120,31 @@ def forum_demo(
     maps the demo logins (admin, alice, bob) to ids. Returns what it created, for the log."""
 
 
+# Questions the core asks before acting (see forum/gates.py). All may be async.
+
+
+@hookspec
+def forum_refuse(attempt: gates.Attempt, platform: Platform) -> Awaitable[str | None] | str | None:
+    """Why ``attempt.user_id`` may not do ``attempt.act`` now (one sentence for the user),
+    or None. The first reason any implementation gives wins."""
+
+
+@hookspec
+def forum_screen_post(
+    draft: gates.Draft, platform: Platform
+) -> Awaitable[gates.Screening | None] | gates.Screening | None:
+    """Judge a post before it is stored: allow (None), hold for review, block, or rewrite.
+    A block beats a hold; rewrites apply in turn."""
+
+
+@hookspec
+def forum_author_flair(
+    project_id: int, user_ids: list[int], platform: Platform
+) -> Awaitable[dict[int, gates.Flair]] | dict[int, gates.Flair] | None:
+    """Reputation and badge counts of these users in the project, in a bounded number of
+    queries whatever the number of users."""
+
+
 # Event hooks: one per domain event, named by ``Event.hook``
 
 
@@ -183,3 +208,18 @@ def on_vote_cast(event: events.VoteCast, platform: Platform) -> Awaitable[None] 
 @hookspec
 def on_answer_accepted(event: events.AnswerAccepted, platform: Platform) -> Awaitable[None] | None:
     """An answer was accepted, changed or withdrawn."""
+
+
+@hookspec
+def on_post_hidden(event: events.PostHidden, platform: Platform) -> Awaitable[None] | None:
+    """A post was hidden pending review (held on writing, or hidden by flags or moderators)."""
+
+
+@hookspec
+def on_post_unhidden(event: events.PostUnhidden, platform: Platform) -> Awaitable[None] | None:
+    """A hidden post was approved."""
+
+
+@hookspec
+def on_badge_awarded(event: events.BadgeAwarded, platform: Platform) -> Awaitable[None] | None:
+    """A user earned a badge in a project."""

@@ -7,6 +7,7 @@ enqueue jobs, send mail or emit events take it as their first argument.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 
 from forum.events import Event
+from forum.gates import Attempt, Draft, Flair, Screening, Verdict
 from forum.plugins import PluginManager
 from forum.search import SearchBackend, build_search
 from forum.settings import Settings
@@ -62,6 +64,46 @@ class Platform:
             await self.plugins.dispatch(event, enabled, self)
         except Exception:
             log.exception("dispatching %s failed", type(event).__name__)
+
+    async def refusal(self, attempt: Attempt) -> str | None:
+        """The first reason a domain gives to refuse ``attempt``, or None (see forum/gates.py)."""
+        for result in self.plugins.pm.hook.forum_refuse(attempt=attempt, platform=self):
+            reason = await result if inspect.isawaitable(result) else result
+            if reason:
+                return str(reason)
+        return None
+
+    async def screen(self, draft: Draft) -> Screening:
+        """Every screener's judgement of ``draft`` combined: a block beats a hold beats an
+        allow; a rewrite is passed on to the next screener."""
+        held: Screening | None = None
+        source = draft.source
+        for result in self.plugins.pm.hook.forum_screen_post(draft=draft, platform=self):
+            answer = await result if inspect.isawaitable(result) else result
+            if answer is None:
+                continue
+            if answer.verdict == Verdict.BLOCK:
+                return answer
+            if answer.source is not None:
+                source = answer.source
+            if answer.verdict == Verdict.HOLD and held is None:
+                held = answer
+        changed = source if source != draft.source else None
+        if held is not None:
+            return Screening(Verdict.HOLD, held.reason, changed)
+        return Screening(Verdict.ALLOW, "", changed)
+
+    async def flair(self, project_id: int, user_ids: list[int]) -> dict[int, Flair]:
+        """What to show beside these users' names in the project (reputation, badges)."""
+        found: dict[int, Flair] = {}
+        if not user_ids:
+            return found
+        for result in self.plugins.pm.hook.forum_author_flair(
+                project_id=project_id, user_ids=user_ids, platform=self):
+            answer = await result if inspect.isawaitable(result) else result
+            if answer:
+                found.update(answer)
+        return found
 
 
 def build_platform(settings: Settings, plugins: PluginManager | None = None) -> Platform:
