@@ -36,6 +36,7 @@ CORE_PLUGINS = (
     "forum.topics.pages_plugin",
     "forum.topics.search_plugin",
     "forum.notifications.plugin",
+    "forum.moderation.penalties_plugin",
 )
 
 
