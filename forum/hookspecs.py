@@ -11,9 +11,10 @@ A hook implementation whose arguments are not named here is refused at registrat
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
 
 import pluggy
 
@@ -69,6 +70,45 @@ class PluginSettings:
     schema: type[BaseModel]
 
 
+@dataclass(frozen=True)
+class BadgeGrant:
+    """One user earning a badge; ``post_id`` names the post it is for (badges earned
+    once per post, like "Nice Answer")."""
+
+    user_id: int
+    post_id: int | None = None
+
+
+@dataclass(frozen=True)
+class BadgeContext:
+    """What a badge rule is evaluated against: one project, at ``now``. ``held_by``: users
+    who already hold the badge; ``held_posts``: posts it was already given for."""
+
+    project_id: int
+    now: datetime
+    platform: Platform
+    held_by: frozenset[int] = frozenset()
+    held_posts: frozenset[int] = frozenset()
+
+
+BadgeLevel = Literal["bronze", "silver", "gold"]
+
+
+@dataclass(frozen=True)
+class BadgeRule:
+    """A badge and how it is earned. ``evaluate(ctx)`` returns who earns it now in
+    ``ctx.project_id`` (user ids, or ``BadgeGrant`` with a post); returning people who
+    already hold it is harmless, awards are idempotent. ``multiple``: earned once per post
+    (the grants must name their post) instead of once per user."""
+
+    slug: str  # lower-case letters, digits and "-", unique across plugins
+    name: str
+    description: str
+    level: BadgeLevel
+    evaluate: Callable[[BadgeContext], Awaitable[Iterable[int | BadgeGrant]]]
+    multiple: bool = False
+
+
 # Registration hooks
 
 
@@ -118,6 +158,12 @@ def forum_demo(
 ) -> Awaitable[list[str]] | None:
     """Seed demo content into the demo project (``forum demo``); idempotent. ``user_ids``
     maps the demo logins (admin, alice, bob) to ids. Returns what it created, for the log."""
+
+
+@hookspec
+def forum_badge_rules() -> list[BadgeRule] | None:
+    """Badges this plugin awards (see ``BadgeRule``); evaluated in jobs, per project where
+    the plugin is enabled."""
 
 
 # Questions the core asks before acting (see forum/gates.py). All may be async.
