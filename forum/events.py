@@ -202,3 +202,5 @@ class BadgeAwarded(_InProject):
     badge: str  # the badge's slug
     level: str  # "bronze", "silver" or "gold"
     award_id: int
+    badge_name: str = ""  # as shown to people ("Nice Answer")
+    post_id: int | None = None  # the post it was earned for, if any
