@@ -184,6 +184,14 @@ def forum_screen_post(
 
 
 @hookspec
+def forum_spam_check(
+    draft: gates.Draft, platform: Platform
+) -> Awaitable[gates.Screening | None] | gates.Screening | None:
+    """An external spam checker's opinion of a post about to be stored (None: no opinion).
+    The moderation domain's screener asks every implementation; a block wins."""
+
+
+@hookspec
 def forum_author_flair(
     project_id: int, user_ids: list[int], platform: Platform
 ) -> Awaitable[dict[int, gates.Flair]] | dict[int, gates.Flair] | None:
