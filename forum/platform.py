@@ -67,9 +67,11 @@ class Platform:
 
     async def refusal(self, attempt: Attempt) -> str | None:
         """The first reason a domain gives to refuse ``attempt``, or None (see forum/gates.py)."""
-        for result in self.plugins.pm.hook.forum_refuse(attempt=attempt, platform=self):
+        results = self.plugins.pm.hook.forum_refuse(attempt=attempt, platform=self)
+        for index, result in enumerate(results):
             reason = await result if inspect.isawaitable(result) else result
             if reason:
+                _close_unawaited(results[index + 1:])
                 return str(reason)
         return None
 
@@ -78,11 +80,13 @@ class Platform:
         allow; a rewrite is passed on to the next screener."""
         held: Screening | None = None
         source = draft.source
-        for result in self.plugins.pm.hook.forum_screen_post(draft=draft, platform=self):
+        results = self.plugins.pm.hook.forum_screen_post(draft=draft, platform=self)
+        for index, result in enumerate(results):
             answer = await result if inspect.isawaitable(result) else result
             if answer is None:
                 continue
             if answer.verdict == Verdict.BLOCK:
+                _close_unawaited(results[index + 1:])
                 return answer
             if answer.source is not None:
                 source = answer.source
@@ -104,6 +108,14 @@ class Platform:
             if answer:
                 found.update(answer)
         return found
+
+
+def _close_unawaited(results: list[Any]) -> None:
+    """Close the coroutines of answers no longer needed (else Python warns they were never
+    awaited)."""
+    for result in results:
+        if inspect.iscoroutine(result):
+            result.close()
 
 
 def build_platform(settings: Settings, plugins: PluginManager | None = None) -> Platform:

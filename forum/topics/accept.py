@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 from tortoise.transactions import in_transaction
 
 from forum import events
+from forum.gates import Act
 from forum.topics.access import require_user
+from forum.topics.gating import require_allowed
 from forum.topics.models import Category, Post, Topic, TopicKind, TopicState
 from forum.topics.permissions import Viewer, can_accept, can_read_topic
 from forum.web.errors import Forbidden, Invalid, NotFound, UserError
@@ -19,8 +21,9 @@ if TYPE_CHECKING:
 
 async def check_accept(platform: Platform, viewer: Viewer, topic: Topic,
                        post_id: int | None) -> Post | None:
-    """401 anonymous; 404 unreadable topic; 403 neither the asker nor a maintainer; 409
-    deleted or archived topic; 422 not a question, or the post is not a live reply of it."""
+    """401 anonymous; 404 unreadable topic; 403 neither the asker nor a maintainer, or
+    refused by a gate (``Act.ACCEPT``); 409 deleted or archived topic; 422 not a question,
+    or the post is not a live (not deleted, not hidden) reply of it."""
     require_user(viewer)
     category = await Category.get(id=topic.category_id)  # type: ignore[attr-defined]
     if not can_read_topic(viewer, topic, category):
@@ -33,6 +36,8 @@ async def check_accept(platform: Platform, viewer: Viewer, topic: Topic,
     if topic.kind != TopicKind.QUESTION:
         raise Invalid("Only questions have accepted answers.")
     if post_id is None:
+        await require_allowed(platform, viewer, topic.project_id, Act.ACCEPT,  # type: ignore[attr-defined]
+                              topic_id=topic.id)
         return None
     post = await Post.get_or_none(id=post_id, topic_id=topic.id)
     if post is None:
@@ -43,6 +48,11 @@ async def check_accept(platform: Platform, viewer: Viewer, topic: Topic,
                       fields={"post_id": "is the question"})
     if post.deleted_at is not None:
         raise Invalid("That answer was deleted.", fields={"post_id": "deleted"})
+    if post.hidden_at is not None:
+        raise Invalid("That answer is waiting for review.", fields={"post_id": "hidden"})
+    await require_allowed(platform, viewer, topic.project_id, Act.ACCEPT,  # type: ignore[attr-defined]
+                          topic_id=topic.id, post_id=post.id,
+                          target_user_id=post.author_id)  # type: ignore[attr-defined]
     return post
 
 

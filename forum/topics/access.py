@@ -12,7 +12,7 @@ from forum.accounts.models import User
 from forum.projects.models import Project
 from forum.projects.permissions import can_see, role_in
 from forum.topics.models import Category, Post, Topic
-from forum.topics.permissions import Viewer, can_read_topic
+from forum.topics.permissions import Viewer, can_read_topic, can_see_post
 from forum.topics.schemas import MAX_ID
 from forum.web.errors import NotFound, Unauthenticated
 
@@ -35,10 +35,10 @@ async def access_topic(viewer: Viewer, project: Project, topic_id: int
     """The topic ``topic_id`` of ``project`` and its category; NotFound when it is in
     another project, or the viewer may not read it."""
     topic = (await Topic.get_or_none(id=topic_id, project_id=project.id)
-             if 0 < topic_id <= MAX_ID else None)
+             .select_related("category") if 0 < topic_id <= MAX_ID else None)
     if topic is None:
         raise NotFound("No such topic.")
-    category = await Category.get(id=topic.category_id)  # type: ignore[attr-defined]
+    category = topic.category
     if not can_read_topic(viewer, topic, category):
         raise NotFound("No such topic.")
     return topic, category
@@ -93,5 +93,7 @@ async def locate_post(user: User | None, post_id: int, *, deleted_ok: bool = Fal
     project, viewer = await _visible_project(user, topic.project_id)  # type: ignore[attr-defined]
     topic, category = await access_topic(viewer, project, topic.id)
     if post.deleted_at is not None and not (viewer.is_moderator or deleted_ok):
+        raise NotFound("No such post.")
+    if post.hidden_at is not None and not can_see_post(viewer, post):
         raise NotFound("No such post.")
     return PostContext(project, viewer, topic, category, post)

@@ -36,6 +36,15 @@ class TopicState(StrEnum):
     ARCHIVED = "archived"
 
 
+class CloseReason(StrEnum):
+    """Why a moderator closed a topic (shown on the topic)."""
+
+    DUPLICATE = "duplicate"  # of ``Topic.duplicate_of_id``
+    OFF_TOPIC = "off_topic"
+    RESOLVED_ELSEWHERE = "resolved_elsewhere"  # at the URL in ``Topic.close_detail``
+    OTHER = "other"  # explained in ``Topic.close_detail``
+
+
 class Category(Model):
     id = fields.IntField(primary_key=True)
     project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
@@ -106,6 +115,14 @@ class Topic(Model):
     deleted_at = fields.DatetimeField(null=True)
     deleted_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "forum.User", related_name=False, null=True, on_delete=fields.SET_NULL)
+    # Hidden pending review because its opening post is (held when written, or hidden by
+    # flags or a moderator): seen only by its author and moderators.
+    hidden_at = fields.DatetimeField(null=True)
+    # Merged into another topic (plain ids, like accepted_post_id): its URL redirects there.
+    merged_into_id = fields.IntField(null=True)
+    close_reason = fields.CharField(max_length=32, default="")  # a CloseReason, or ""
+    close_detail = fields.CharField(max_length=500, default="")  # a URL or a note
+    duplicate_of_id = fields.IntField(null=True)
     # Plugins keep their own per-topic fields here, keyed by plugin name.
     plugin_data = fields.JSONField[dict[str, object]](default=dict)
 
@@ -134,6 +151,11 @@ class Post(Model):
     deleted_at = fields.DatetimeField(null=True)
     deleted_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "forum.User", related_name=False, null=True, on_delete=fields.SET_NULL)
+    # Hidden pending review: seen only by its author (with a "waiting for review" note) and
+    # moderators. ``held``: hidden when written, so its creation was never announced.
+    hidden_at = fields.DatetimeField(null=True)
+    hidden_reason = fields.CharField(max_length=200, default="")
+    held = fields.BooleanField(default=False)
     plugin_data = fields.JSONField[dict[str, object]](default=dict)
 
     class Meta:

@@ -2,8 +2,10 @@
 soft delete with restore.
 
 Moderators (``Viewer.is_moderator``) do all of it; a topic's author may change its tags and
-(within the edit window) its title, and authors may delete their own posts. Deleting the
-opening post deletes the topic. Every change emits ``TopicChanged`` or ``PostDeleted``.
+(within the edit window) its title, and authors may delete their own posts; users whom no
+gate refuses ``Act.CLOSE_REOPEN`` (the reputation privilege) may close and reopen topics.
+Deleting the opening post deletes the topic. Every change emits ``TopicChanged`` or
+``PostDeleted``.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from forum import events
+from forum.gates import Act
 from forum.projects.models import Project
 from forum.topics.access import require_user
+from forum.topics.gating import require_allowed
 from forum.topics.models import Category, Post, Topic, TopicKind, TopicState
 from forum.topics.permissions import (
     Viewer,
@@ -50,18 +54,36 @@ def _require_moderator(viewer: Viewer) -> None:
         raise Forbidden(_MODERATORS_ONLY)
 
 
-async def set_state(platform: Platform, viewer: Viewer, topic: Topic,
-                    state: TopicState) -> Topic:
-    """Open, close or archive a topic (moderators). "solved" comes from accepting."""
-    _require_moderator(viewer)
+async def check_state_change(platform: Platform, viewer: Viewer, topic: Topic,
+                             state: TopicState) -> None:
+    """Moderators set any state; others may close or reopen (not archive, and not a topic
+    closed as archived) when no gate refuses them ``Act.CLOSE_REOPEN``."""
+    require_user(viewer)
     if state == TopicState.SOLVED and topic.accepted_post_id is None:
         raise Invalid("A topic is solved by accepting an answer.",
                       fields={"state": "accept an answer instead"})
+    if can_moderate_topic(viewer):
+        return
+    if state not in (TopicState.OPEN, TopicState.CLOSED) or (
+            topic.state == TopicState.ARCHIVED or topic.deleted_at is not None):
+        raise Forbidden(_MODERATORS_ONLY)
+    await require_allowed(platform, viewer, topic.project_id, Act.CLOSE_REOPEN,  # type: ignore[attr-defined]
+                          topic_id=topic.id, target_user_id=topic.author_id)  # type: ignore[attr-defined]
+
+
+async def set_state(platform: Platform, viewer: Viewer, topic: Topic,
+                    state: TopicState) -> Topic:
+    """Open, close or archive a topic (see ``check_state_change``). "solved" comes from
+    accepting. Reopening clears the reason a topic was closed with."""
+    await check_state_change(platform, viewer, topic, state)
     if state == TopicState.OPEN and topic.accepted_post_id is not None:
         state = TopicState.SOLVED  # reopening a solved question keeps its answer
     if topic.state != state:
-        await Topic.filter(id=topic.id).update(state=state)
-        topic.state = state
+        changes: dict[str, object] = {"state": state}
+        if state != TopicState.CLOSED:
+            changes.update(close_reason="", close_detail="", duplicate_of_id=None)
+        await Topic.filter(id=topic.id).update(**changes)
+        await topic.refresh_from_db()
         await _emit_changed(platform, topic, viewer, "state")
     return topic
 
@@ -115,7 +137,7 @@ async def retag(platform: Platform, viewer: Viewer, topic: Topic, tags: list[str
     require_user(viewer)
     if not (viewer.is_moderator or viewer.user_id == topic.author_id):  # type: ignore[attr-defined]
         raise Forbidden("Only the topic's author or a moderator may change its tags.")
-    await check_tags(viewer, topic.project_id, tags)  # type: ignore[attr-defined]
+    await check_tags(platform, viewer, topic.project_id, tags)  # type: ignore[attr-defined]
     async with in_transaction():
         changed = await set_topic_tags(topic, tags)
     if changed:
@@ -139,9 +161,11 @@ async def update_topic(platform: Platform, viewer: Viewer, topic: Topic,
     """Apply a ``TopicPatch``: permissions and values are checked before anything changes,
     then each field goes through the verb that changes it."""
     require_user(viewer)
-    moderating = (data.state, data.pinned, data.locked, data.category_id)
+    moderating = (data.pinned, data.locked, data.category_id)
     if any(v is not None for v in moderating) and not can_moderate_topic(viewer):
         raise Forbidden(_MODERATORS_ONLY)
+    if data.state is not None:
+        await check_state_change(platform, viewer, topic, data.state)
     is_author = viewer.user_id == topic.author_id  # type: ignore[attr-defined]
     if data.tags is not None and not (viewer.is_moderator or is_author):
         raise Forbidden("Only the topic's author or a moderator may change its tags.")
@@ -154,10 +178,7 @@ async def update_topic(platform: Platform, viewer: Viewer, topic: Topic,
             id=data.category_id, project_id=topic.project_id):  # type: ignore[attr-defined]
         raise Invalid("No such category.", fields={"category_id": "unknown category"})
     if data.tags is not None:
-        await check_tags(viewer, topic.project_id, data.tags)  # type: ignore[attr-defined]
-    if data.state == TopicState.SOLVED and topic.accepted_post_id is None:
-        raise Invalid("A topic is solved by accepting an answer.",
-                      fields={"state": "accept an answer instead"})
+        await check_tags(platform, viewer, topic.project_id, data.tags)  # type: ignore[attr-defined]
     if data.title is not None:
         topic = await rename(platform, viewer, topic, data.title)
     if data.tags is not None:
@@ -196,6 +217,9 @@ async def restore_topic(platform: Platform, viewer: Viewer, topic: Topic) -> Top
         raise Forbidden(_MODERATORS_ONLY)
     if topic.deleted_at is None:
         return topic
+    if topic.merged_into_id is not None:
+        raise UserError(409, "This topic was merged into another one; its posts are there.",
+                        code="merged")
     async with in_transaction():
         await Topic.filter(id=topic.id).update(deleted_at=None, deleted_by_id=None)
         await _topic_counts(topic, 1)

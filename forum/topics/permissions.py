@@ -3,15 +3,18 @@
 A ``Viewer`` is a user (or nobody) as seen from one project: role, team membership, admin.
 Reading a topic needs its category to be readable and, for a private topic (security
 reports), being its author or on the team. Deleted topics and posts are seen by moderators
-only. Lists, search and feeds filter with ``ReadScope`` so they never show more than a
-topic page would.
+only; hidden ones (held for review, or hidden by flags) by moderators and their authors.
+Lists, search and feeds filter with ``ReadScope`` (and ``hidden_q``) so they never show
+more than a topic page would.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from tortoise.expressions import Q
 
 from forum.projects.models import Role
 from forum.projects.permissions import Action, ProjectAccess, can
@@ -76,9 +79,23 @@ def can_read_topic(viewer: Viewer, topic: Topic, category: Category) -> bool:
         return False
     if topic.deleted_at is not None and not viewer.is_moderator:
         return False
+    is_author = viewer.user_id is not None and viewer.user_id == topic.author_id  # type: ignore[attr-defined]
+    if topic.hidden_at is not None and not (viewer.is_moderator or is_author):
+        return False
     if topic.is_private:
-        return viewer.is_team or (viewer.user_id is not None
-                                  and viewer.user_id == topic.author_id)  # type: ignore[attr-defined]
+        return viewer.is_team or is_author
+    return True
+
+
+def can_see_post(viewer: Viewer, post: Post) -> bool:
+    """A post of a readable topic: deleted ones by moderators, hidden ones (waiting for
+    review) by moderators and their author."""
+    if viewer.is_moderator:
+        return True
+    if post.deleted_at is not None:
+        return False
+    if post.hidden_at is not None:
+        return viewer.user_id is not None and viewer.user_id == post.author_id  # type: ignore[attr-defined]
     return True
 
 
@@ -88,7 +105,8 @@ class ReadScope:
 
     A topic is readable when its category is in ``category_ids`` and it is not private,
     or it is private and (``see_private`` or its author is ``user_id``); deleted topics and
-    posts only when ``see_deleted``.
+    posts only when ``see_deleted``; hidden topics and posts (``hidden_at`` set) only when
+    ``see_hidden`` or their author is ``user_id``.
     """
 
     project_id: int
@@ -96,13 +114,28 @@ class ReadScope:
     see_private: bool
     see_deleted: bool
     user_id: int | None
+    see_hidden: bool = False
 
 
 async def read_scope(viewer: Viewer, project_id: int) -> ReadScope:
     categories = await Category.filter(project_id=project_id).only("id", "read_access")
     readable = frozenset(c.id for c in categories if viewer.passes(c.read_access))
     return ReadScope(project_id, readable, viewer.is_team, viewer.is_moderator,
-                     viewer.user_id)
+                     viewer.user_id, viewer.is_moderator)
+
+
+def hidden_q(scope: ReadScope, prefix: str = "") -> Q | None:
+    """The rows (topics; posts with ``prefix`` "" too, topics of posts with "topic__") that
+    are not hidden from ``scope``: None when it sees everything hidden. AND it into a
+    query: ``query.filter(hidden_q(scope))`` when not None."""
+    if scope.see_hidden:
+        return None
+    not_hidden: dict[str, Any] = {f"{prefix}hidden_at__isnull": True}
+    visible = Q(**not_hidden)
+    if scope.user_id is not None:
+        own: dict[str, Any] = {f"{prefix}author_id": scope.user_id}
+        visible |= Q(**own)
+    return visible
 
 
 # Writing. Each rule answers yes or no; the verbs turn a "no" into a refusal with a reason.
@@ -114,9 +147,9 @@ def can_manage_categories(viewer: Viewer) -> bool:
 
 
 def can_create_tags(viewer: Viewer) -> bool:
-    """Tags are created on first use by project members and the team; others may only use
-    existing tags (reputation privileges will widen this)."""
-    return viewer.user is not None and viewer.is_member
+    """The base rule for creating a tag on first use: signed in. The privilege itself is
+    asked of the gates (``Act.CREATE_TAG``, see forum/topics/gating.py)."""
+    return viewer.user is not None
 
 
 def can_reply(viewer: Viewer, topic: Topic, category: Category) -> bool:
@@ -180,6 +213,17 @@ def can_restore(viewer: Viewer) -> bool:
 
 def can_moderate_topic(viewer: Viewer) -> bool:
     """Pin, lock, close, archive, move and delete topics."""
+    return viewer.user is not None and viewer.is_moderator
+
+
+def can_triage(viewer: Viewer) -> bool:
+    """Move, change the kind of, merge, split and close topics with a reason: the project's
+    moderators and leads (and platform admins)."""
+    return viewer.user is not None and viewer.is_moderator
+
+
+def can_hide_posts(viewer: Viewer) -> bool:
+    """Hide a post pending review, or approve a hidden one."""
     return viewer.user is not None and viewer.is_moderator
 
 

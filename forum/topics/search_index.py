@@ -1,7 +1,8 @@
 """Topics and posts in the search index, and searching them as a viewer sees the forum.
 
 Indexing runs in the job ``search.index_topic`` after a change commits: it rebuilds the
-documents of every post of one topic (deleted ones are kept, flagged, for moderators).
+documents of every post of one topic (deleted and hidden ones are kept, flagged deleted, for
+moderators).
 ``search_topics`` turns the viewer's ``ReadScope`` into the query's permission fields, so
 search never shows what the topic pages would not.
 """
@@ -60,7 +61,9 @@ async def documents_for_topics(topic_ids: list[int]) -> list[SearchDocument]:
             state=str(topic.state.value), author_id=post.author_id,  # type: ignore[attr-defined]
             created_at=post.created_at, is_private=topic.is_private,
             topic_author_id=topic.author_id,  # type: ignore[attr-defined]
-            deleted=post.deleted_at is not None or topic.deleted_at is not None,
+            # Hidden posts (waiting for review) are found by moderators only, as deleted.
+            deleted=(post.deleted_at is not None or topic.deleted_at is not None
+                     or post.hidden_at is not None or topic.hidden_at is not None),
         ))
     return documents
 

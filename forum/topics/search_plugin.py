@@ -103,3 +103,13 @@ async def on_post_deleted(event: events.PostDeleted, platform: Platform) -> None
 @hookimpl
 async def on_answer_accepted(event: events.AnswerAccepted, platform: Platform) -> None:
     await _queue(platform, event.topic_id)  # the topic's state becomes solved (or open)
+
+
+@hookimpl
+async def on_post_hidden(event: events.PostHidden, platform: Platform) -> None:
+    await _queue(platform, event.topic_id)
+
+
+@hookimpl
+async def on_post_unhidden(event: events.PostUnhidden, platform: Platform) -> None:
+    await _queue(platform, event.topic_id)

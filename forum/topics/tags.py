@@ -1,4 +1,5 @@
-"""Tags: created on first use by those allowed (``can_create_tags``), counted per topic.
+"""Tags: created on first use by those allowed (signed in, ``can_create_tags``, and not
+refused ``Act.CREATE_TAG`` by the gates), counted per topic.
 
 ``topic_count`` counts the topics not deleted that carry the tag; the verbs that add or
 remove tags, and delete or restore topics, keep it.
@@ -6,24 +7,40 @@ remove tags, and delete or restore topics, keep it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
+from forum.gates import Act
+from forum.topics.gating import require_allowed
 from forum.topics.models import Tag, Topic
 from forum.topics.permissions import Viewer, can_create_tags
-from forum.web.errors import Invalid
+from forum.web.errors import Forbidden, Invalid
+
+if TYPE_CHECKING:
+    from forum.platform import Platform
 
 
-async def check_tags(viewer: Viewer, project_id: int, names: list[str]) -> list[str]:
-    """Refuse names of tags that do not exist yet when the viewer may not create tags."""
-    if not names or can_create_tags(viewer):
+async def check_tags(platform: Platform, viewer: Viewer, project_id: int, names: list[str]
+                     ) -> list[str]:
+    """Names of tags that do not exist yet need the right to create tags: 422 for a viewer
+    who may not (anonymous), 403 with the gate's reason when a domain refuses it."""
+    if not names:
         return names
     existing = {str(n) for n in await Tag.filter(project_id=project_id, name__in=names)
                 .values_list("name", flat=True)}
     missing = [n for n in names if n not in existing]
-    if missing:
-        raise Invalid(f"No tag {', '.join(missing)} yet; only project members create tags.",
+    if not missing:
+        return names
+    if not can_create_tags(viewer):
+        raise Invalid(f"No tag {', '.join(missing)} yet.",
                       fields={"tags": f"unknown: {', '.join(missing)}"})
+    try:
+        await require_allowed(platform, viewer, project_id, Act.CREATE_TAG)
+    except Forbidden as exc:
+        raise Forbidden(f"No tag {', '.join(missing)} yet, and you may not create tags: "
+                        f"{exc.message}") from None
     return names
 
 

@@ -2,7 +2,9 @@
 
 The post's score, upvotes and downvotes change in the same transaction as the vote row,
 with the post row locked (PostgreSQL) and counters moved by SQL expressions, so concurrent
-votes stay consistent. A topic's score mirrors its opening post's.
+votes stay consistent. A topic's score mirrors its opening post's. The gates are asked
+(``Act.VOTE_UP`` / ``Act.VOTE_DOWN``; withdrawing asks the act of the vote withdrawn, so vote
+locks apply to it too).
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from forum import events
+from forum.gates import Act
 from forum.topics.access import require_user
+from forum.topics.gating import require_allowed
 from forum.topics.models import Category, Post, Topic, TopicKind, Vote
-from forum.topics.permissions import Viewer, can_read_topic, can_vote
+from forum.topics.permissions import Viewer, can_read_topic, can_see_post, can_vote
 from forum.web.errors import Forbidden, NotFound, UserError
 
 if TYPE_CHECKING:
@@ -34,21 +38,34 @@ class VoteResult:
 
 
 async def check_vote(platform: Platform, viewer: Viewer, post: Post, value: int) -> Topic:
-    """401 anonymous; 404 unreadable or deleted; 403 your own post; 409 archived topic;
-    422 a value other than -1, 0, 1."""
+    """401 anonymous; 404 unreadable or deleted; 403 your own post or refused by a gate;
+    409 archived topic or hidden post; 422 a value other than -1, 0, 1."""
     require_user(viewer)
     if value not in (-1, 0, 1):
         raise UserError(422, "A vote is 1, -1 or 0.", fields={"value": "must be 1, -1 or 0"})
     topic = await Topic.get(id=post.topic_id)  # type: ignore[attr-defined]
     category = await Category.get(id=topic.category_id)  # type: ignore[attr-defined]
-    if not can_read_topic(viewer, topic, category):
+    if not can_read_topic(viewer, topic, category) or (
+            post.hidden_at is not None and not can_see_post(viewer, post)):
         raise NotFound("No such post.")
     if post.deleted_at is not None or topic.deleted_at is not None:
         raise UserError(409, "This post was deleted; it takes no votes.", code="deleted")
     if not can_vote(viewer, post):
         raise Forbidden("You cannot vote on your own post.")
+    if post.hidden_at is not None:
+        raise UserError(409, "This post is waiting for review; it takes no votes yet.",
+                        code="hidden")
     if topic.state == "archived":
         raise UserError(409, "This topic is archived; it takes no votes.", code="archived")
+    act_value = value
+    if value == 0:
+        existing = await Vote.get_or_none(post_id=post.id, user_id=viewer.user_id)
+        act_value = existing.value if existing is not None else 0
+    if act_value != 0:
+        await require_allowed(platform, viewer, topic.project_id,  # type: ignore[attr-defined]
+                              Act.VOTE_UP if act_value > 0 else Act.VOTE_DOWN,
+                              topic_id=topic.id, post_id=post.id,
+                              target_user_id=post.author_id)  # type: ignore[attr-defined]
     return topic
 
 

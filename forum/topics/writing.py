@@ -100,8 +100,9 @@ async def _quoted_post_ids(project: Project, author: Viewer, source: str,
 
 
 async def refresh_last_activity(topic_id: int) -> None:
-    """Recount a topic's visible replies and its last visible post (after delete/restore)."""
-    visible = Post.filter(topic_id=topic_id, deleted_at=None)
+    """Recount a topic's visible replies and its last visible post (after delete/restore,
+    hide/unhide)."""
+    visible = Post.filter(topic_id=topic_id, deleted_at=None, hidden_at=None)
     replies = await visible.filter(number__gt=1).count()
     last = await visible.order_by("-number").first()
     changes: dict[str, object] = {"reply_count": replies}

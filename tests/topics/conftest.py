@@ -3,6 +3,7 @@ users in every role, and a recorder of emitted events."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -17,6 +18,16 @@ from forum.topics.permissions import Viewer
 from forum.topics.schemas import ReplyIn, TopicIn
 from forum.topics.service import create_topic, load_viewer, reply
 from tests.factories import add_member, make_project, make_user
+from tests.topics.gatekeeper import Gatekeeper
+
+
+@pytest.fixture
+def gatekeeper(platform: Platform) -> Iterator[Gatekeeper]:
+    """A plugin answering the gates as the test tells it (see tests/topics/gatekeeper.py)."""
+    keeper = Gatekeeper()
+    platform.plugins.pm.register(keeper, name=keeper.PLUGIN_NAME)
+    yield keeper
+    platform.plugins.pm.unregister(keeper)
 
 
 @pytest.fixture

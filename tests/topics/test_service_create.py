@@ -6,6 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from forum import events
+from forum.gates import Act
 from forum.platform import Platform
 from forum.topics import service
 from forum.topics.models import Access, Category, Post, PostRevision, Tag, Topic, TopicKind
@@ -14,6 +15,7 @@ from forum.topics.schemas import BODY_MAX, TopicIn
 from forum.web.errors import UserError
 from tests.factories import make_user
 from tests.topics.conftest import World, snapshot, start_topic, topic_data
+from tests.topics.gatekeeper import Gatekeeper
 
 
 async def test_create_topic_writes_topic_post_revision_and_emits(
@@ -109,12 +111,14 @@ async def test_a_category_of_another_project_is_refused(platform: Platform, worl
     assert await snapshot() == before
 
 
-async def test_outsider_cannot_create_tags_but_may_use_existing_ones(
-        platform: Platform, world: World) -> None:
+async def test_a_user_refused_tag_creation_may_still_use_existing_tags(
+        platform: Platform, world: World, gatekeeper: Gatekeeper) -> None:
+    gatekeeper.refuse[Act.CREATE_TAG] = "Creating tags needs 150 reputation."
     before = await snapshot()
     with pytest.raises(UserError) as refused:
         await start_topic(platform, world, world.outsider, tags=["brand-new"])
-    assert refused.value.status == 422
+    assert refused.value.status == 403
+    assert "150 reputation" in refused.value.message
     assert await snapshot() == before
     await Tag.create(project_id=world.project.id, name="known")
     topic = await start_topic(platform, world, world.outsider, tags=["known"])

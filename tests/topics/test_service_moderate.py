@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 
 from forum import events
+from forum.gates import Act
 from forum.platform import Platform
 from forum.topics import service
 from forum.topics.models import Bookmark, Category, Post, Tag, Topic, TopicKind, TopicState
 from forum.topics.schemas import TopicPatch
 from forum.web.errors import UserError
 from tests.topics.conftest import World, answer, start_topic
+from tests.topics.gatekeeper import Gatekeeper
 
 
 async def test_others_posts_are_deleted_by_moderators_only(
@@ -84,10 +86,12 @@ async def test_a_topic_with_replies_is_deleted_by_moderators_only(
 
 
 async def test_state_pin_lock_and_move_are_for_moderators(
-        platform: Platform, world: World, emitted: list[events.Event]) -> None:
+        platform: Platform, world: World, emitted: list[events.Event],
+        gatekeeper: Gatekeeper) -> None:
+    gatekeeper.refuse[Act.CLOSE_REOPEN] = "Closing topics needs 500 reputation."
     topic = await start_topic(platform, world)
     member = await world.viewer(world.member)
-    for patch in ({"state": "closed"}, {"pinned": True}, {"locked": True},
+    for patch in ({"state": "closed"}, {"state": "archived"}, {"pinned": True}, {"locked": True},
                   {"category_id": world.categories["ideas"].id}):
         with pytest.raises(UserError) as refused:
             await service.update_topic(platform, member, topic, TopicPatch.model_validate(patch))
