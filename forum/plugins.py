@@ -37,6 +37,7 @@ CORE_PLUGINS = (
     "forum.topics.search_plugin",
     "forum.notifications.plugin",
     "forum.moderation.penalties_plugin",
+    "forum.moderation.plugin",
 )
 
 
