@@ -14,6 +14,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from forum.accounts.models import ApiKey, User
+from forum.gates import Act, Attempt
 from forum.web.errors import error_json
 
 API_KEY_PREFIX = "fk_"
@@ -49,6 +50,25 @@ async def user_from_session(session: dict[str, object]) -> User | None:
     return user
 
 
+async def _log_in_refusal(scope: Scope, user: User) -> str | None:
+    app = scope.get("app")
+    platform = getattr(getattr(app, "state", None), "platform", None)
+    if platform is None:
+        return None
+    reason: str | None = await platform.refusal(Attempt(Act.LOG_IN, user.id, None))
+    return reason
+
+
+async def _refuse(send: Send, status: int, message: str, *, code: str | None = None) -> None:
+    body = json.dumps(error_json(status, message, code=code)).encode()
+    headers = [(b"content-type", b"application/json"),
+               (b"content-length", str(len(body)).encode())]
+    if status == 401:
+        headers.append((b"www-authenticate", b'Bearer error="invalid_token"'))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 class AuthMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -63,12 +83,13 @@ class AuthMiddleware:
         if authorization.lower().startswith("bearer "):
             user = await user_from_api_key(authorization[7:].strip())
             if user is None:
-                body = json.dumps(error_json(401, "The API key is unknown or revoked.")).encode()
-                await send({"type": "http.response.start", "status": 401, "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"www-authenticate", b'Bearer error="invalid_token"'),
-                    (b"content-length", str(len(body)).encode())]})
-                await send({"type": "http.response.body", "body": body})
+                await _refuse(send, 401, "The API key is unknown or revoked.")
+                return
+            # A suspended or banned account's keys stop working (sessions end when the
+            # penalty bumps session_version).
+            reason = await _log_in_refusal(scope, user)
+            if reason:
+                await _refuse(send, 403, reason, code="account_suspended")
                 return
             state["auth"] = "api_key"
         else:

@@ -287,7 +287,7 @@ async def github_callback(request: Request) -> Response:
         flash(request, f"Your GitHub account {profile.login} is linked.", "success")
         return redirect("/account")
     try:
-        check_may_log_in(platform, result.user)
+        await check_may_log_in(platform, result.user)
     except UserError as exc:
         if result.outcome == "created" and exc.code == "email_unverified":
             flash(request, f"We sent a link to {result.user.email}. Open it to confirm "

@@ -28,6 +28,7 @@ from forum.accounts.passwords import (
     password_problem,
     verify_password_async,
 )
+from forum.gates import Act, Attempt
 from forum.web.errors import Conflict, Invalid, NotFound, UserError
 
 if TYPE_CHECKING:
@@ -218,7 +219,7 @@ async def check_login(platform: Platform, login: str, password: str) -> User:
     if user is None or not ok:
         raise UserError(401, "The username or email address and password do not match.",
                         code="invalid_credentials")
-    check_may_log_in(platform, user)
+    await check_may_log_in(platform, user)
     # The one write a check makes: a hash made with older argon2 parameters is renewed
     # while the plain password is at hand (it never is otherwise).
     if user.password_hash and needs_rehash(user.password_hash):
@@ -227,13 +228,17 @@ async def check_login(platform: Platform, login: str, password: str) -> User:
     return user
 
 
-def check_may_log_in(platform: Platform, user: User) -> None:
+async def check_may_log_in(platform: Platform, user: User) -> None:
     """Whether this account may start a session now (password or GitHub sign-in)."""
     if not user.is_active:
         raise UserError(403, "This account has been suspended.", code="account_disabled")
     if platform.settings.require_email_verification and not user.is_verified:
         raise UserError(403, "Please confirm your email address first: open the link we "
                         "mailed you, or ask for a new one.", code="email_unverified")
+    # Platform-wide suspensions and bans (the moderation domain answers).
+    reason = await platform.refusal(Attempt(Act.LOG_IN, user.id, None))
+    if reason:
+        raise UserError(403, reason, code="account_suspended")
 
 
 async def login_user(request: Request, user: User) -> None:

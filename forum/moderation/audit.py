@@ -6,6 +6,7 @@ domain's moderator events (heard in ``penalties_plugin``) all end up here.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
@@ -43,3 +44,40 @@ async def record(project_id: int | None, actor_id: int | None, action: str,
     await AuditEntry.create(project_id=project_id, actor_id=actor_id, action=action[:64],
                             target_type=target_type[:32], target_id=target_id,
                             detail=detail or {})
+
+
+PAGE_SIZE = 50
+
+
+async def search(*, project_id: int | None, platform_only: bool = False,
+                 actor_id: int | None = None, action: str | None = None,
+                 target_type: str | None = None, target_id: int | None = None,
+                 since: datetime | None = None, until: datetime | None = None,
+                 before: int | None = None, limit: int = PAGE_SIZE,
+                 ) -> tuple[list[AuditEntry], int | None]:
+    """Entries newest first, filtered; ``project_id`` None reads the whole platform's log
+    (``platform_only``: only the entries that belong to no project). Returns the page and
+    the ``before`` value of the next page (None: this is the last)."""
+    query = AuditEntry.all()
+    if project_id is not None:
+        query = query.filter(project_id=project_id)
+    elif platform_only:
+        query = query.filter(project_id=None)
+    if actor_id is not None:
+        query = query.filter(actor_id=actor_id)
+    if action:
+        query = query.filter(action__startswith=action)
+    if target_type:
+        query = query.filter(target_type=target_type)
+    if target_id is not None:
+        query = query.filter(target_id=target_id)
+    if since is not None:
+        query = query.filter(created_at__gte=since)
+    if until is not None:
+        query = query.filter(created_at__lt=until)
+    if before is not None:
+        query = query.filter(id__lt=before)
+    rows = await query.order_by("-id").limit(limit + 1).prefetch_related("actor", "project")
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].id if more and rows else None)
