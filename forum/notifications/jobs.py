@@ -108,6 +108,13 @@ async def answer_accepted(ctx: JobContext, *, post_id: int, answer_author_id: in
     await _email_later(ctx, [created] if created is not None else [])
 
 
+async def badge_awarded(ctx: JobContext, *, user_id: int, project_id: int, badge: str,
+                        badge_name: str, level: str, award_id: int) -> None:
+    created = await service.do_notify_badge(user_id, project_id, badge, badge_name, level,
+                                            award_id)
+    await _email_later(ctx, [created] if created is not None else [])
+
+
 async def post_deleted(ctx: JobContext, *, post_id: int) -> None:
     """A deleted post's unread notifications go: the bell should not point at nothing."""
     await Notification.filter(post_id=post_id, read_at=None).delete()
@@ -135,7 +142,8 @@ async def email(ctx: JobContext, *, notification_ids: list[int]) -> None:
             pref = NotificationPreference(user_id=user.id)
         if not pref.wants_email(notification.kind):
             continue
-        post = await Post.get_or_none(id=notification.post_id)  # type: ignore[attr-defined]
+        post_id = notification.post_id  # type: ignore[attr-defined]
+        post = None if post_id is None else await Post.get_or_none(id=post_id)
         excerpt = "" if post is None else post.source[:500]
         summary = service.describe(notification)
         project = notification.data.get("project_name", "")
@@ -149,11 +157,11 @@ async def email(ctx: JobContext, *, notification_ids: list[int]) -> None:
             "preferences_url": settings.public_url + "/notifications/preferences",
             "unsubscribe_url": unsubscribe_url,
         }
-        topic_ref = f"<topic-{notification.topic_id}@{mail_domain(settings)}>"  # type: ignore[attr-defined]
+        headers = {"List-Unsubscribe": f"<{unsubscribe_url}>"}
+        if notification.topic_id is not None:  # type: ignore[attr-defined]
+            headers["References"] = f"<topic-{notification.topic_id}@{mail_domain(settings)}>"  # type: ignore[attr-defined]
         await platform.send_mail(user.email, "notification", context,
-                                 subject=f"[{project}] {summary}",
-                                 headers={"References": topic_ref,
-                                          "List-Unsubscribe": f"<{unsubscribe_url}>"})
+                                 subject=f"[{project}] {summary}", headers=headers)
         await Notification.filter(id=notification.id).update(emailed_at=service.utcnow())
 
 
@@ -164,6 +172,7 @@ def definitions() -> list[JobDefinition]:
         JobDefinition("notifications.post_edited", post_edited),
         JobDefinition("notifications.vote_cast", vote_cast),
         JobDefinition("notifications.answer_accepted", answer_accepted),
+        JobDefinition("notifications.badge_awarded", badge_awarded),
         JobDefinition("notifications.post_deleted", post_deleted),
         JobDefinition("notifications.topic_changed", topic_changed),
         JobDefinition(EMAIL_JOB, email),

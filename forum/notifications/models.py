@@ -22,6 +22,7 @@ class NotificationKind(StrEnum):
     VOTED = "voted"
     WATCHING_ACTIVITY = "watching_activity"  # a new post in a watched topic
     NEW_TOPIC = "new_topic"  # a new topic in a watched category
+    BADGE_AWARDED = "badge_awarded"  # no topic: data holds the badge
 
 
 # Kinds about one new post, strongest first: a user gets one of them per post.
@@ -117,6 +118,7 @@ class NotificationPreference(Model):
     email_accepted = fields.BooleanField(default=True)
     email_votes = fields.BooleanField(default=False)
     email_watching = fields.BooleanField(default=True)
+    email_badges = fields.BooleanField(default=True)
     email_frequency = fields.CharEnumField(EmailFrequency, max_length=12,
                                            default=EmailFrequency.IMMEDIATELY)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -139,4 +141,5 @@ EMAIL_FIELD: dict[NotificationKind, str] = {
     NotificationKind.VOTED: "email_votes",
     NotificationKind.WATCHING_ACTIVITY: "email_watching",
     NotificationKind.NEW_TOPIC: "email_watching",
+    NotificationKind.BADGE_AWARDED: "email_badges",
 }

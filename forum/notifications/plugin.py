@@ -83,6 +83,14 @@ async def on_post_deleted(event: events.PostDeleted, platform: Platform) -> None
 
 
 @hookimpl
+async def on_badge_awarded(event: events.BadgeAwarded, platform: Platform) -> None:
+    await platform.enqueue("notifications.badge_awarded", user_id=event.user_id,
+                           project_id=event.project, badge=event.badge,
+                           badge_name=event.badge_name, level=event.level,
+                           award_id=event.award_id)
+
+
+@hookimpl
 async def on_topic_changed(event: events.TopicChanged, platform: Platform) -> None:
     # Who may read the topic can change with these; the rest leave notifications alone.
     if event.change in {"moved", "deleted", "private", "privacy"}:

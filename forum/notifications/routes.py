@@ -34,6 +34,7 @@ PREFERENCE_LABELS = {
     "email_accepted": "My answer is accepted",
     "email_votes": "Someone votes on my post",
     "email_watching": "New posts and topics I watch",
+    "email_badges": "I earn a badge",
 }
 
 

@@ -62,6 +62,7 @@ class PreferencesIn(BaseModel):
     email_accepted: bool | None = None
     email_votes: bool | None = None
     email_watching: bool | None = None
+    email_badges: bool | None = None
     email_frequency: EmailFrequency | None = None
 
 
@@ -72,6 +73,7 @@ class PreferencesOut(BaseModel):
     email_accepted: bool
     email_votes: bool
     email_watching: bool
+    email_badges: bool
     email_frequency: EmailFrequency
 
 

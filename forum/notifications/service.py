@@ -319,6 +319,25 @@ async def do_notify_vote(activity: Activity, author_id: int) -> int | None:
         return notification.id
 
 
+async def do_notify_badge(user_id: int, project_id: int, badge: str, badge_name: str,
+                          level: str, award_id: int) -> int | None:
+    """Tell ``user_id`` they earned a badge, once per award; the id when created."""
+    user = await User.get_or_none(id=user_id, is_active=True)
+    project = await Project.get_or_none(id=project_id)
+    if user is None or project is None:
+        return None
+    earlier: list[Any] = list(await Notification.filter(
+        user_id=user_id, project_id=project_id, kind=NotificationKind.BADGE_AWARDED
+    ).values_list("data", flat=True))
+    if any(isinstance(d, dict) and d.get("award_id") == award_id for d in earlier):
+        return None  # the job ran again
+    notification = await Notification.create(
+        user_id=user_id, project_id=project_id, kind=NotificationKind.BADGE_AWARDED,
+        data={"project_slug": project.slug, "project_name": project.name, "badge": badge,
+              "badge_name": badge_name, "level": level, "award_id": award_id})
+    return notification.id
+
+
 async def do_forget_unreadable(topic_id: int) -> int:
     """Delete the topic's notifications whose user may not read it now; how many went."""
     topic = await Topic.get_or_none(id=topic_id)
@@ -381,6 +400,8 @@ async def do_mark_read(user: User, ids: list[int] | None = None) -> int:
 
 def post_url(notification: Notification) -> str:
     data = notification.data
+    if notification.kind == NotificationKind.BADGE_AWARDED:
+        return f"/p/{data.get('project_slug', '')}/badges/{data.get('badge', '')}"
     topic_id = notification.topic_id  # type: ignore[attr-defined]
     return (f"/p/{data.get('project_slug', '')}/t/{topic_id}-{data.get('topic_slug', '')}"
             f"#post-{data.get('post_number', 1)}")
@@ -392,6 +413,8 @@ def describe(notification: Notification) -> str:
     actor = data.get("actor") or "Someone"
     title = f"“{data.get('topic_title', '')}”"
     kind = NotificationKind(notification.kind)
+    if kind == NotificationKind.BADGE_AWARDED:
+        return f"You earned the {data.get('badge_name') or data.get('badge', '')} badge"
     if kind == NotificationKind.VOTED:
         votes = int(data.get("votes", 1))
         if votes > 1:

@@ -122,6 +122,7 @@ async def test_preferences_get_and_put(client: httpx.AsyncClient, login: Login,
     defaults = (await client.get("/api/v1/notifications/preferences")).json()
     assert defaults == {"email_mentions": True, "email_replies": True, "email_quotes": True,
                         "email_accepted": True, "email_votes": False, "email_watching": True,
+                        "email_badges": True,
                         "email_frequency": "immediately"}
     changed = await client.put("/api/v1/notifications/preferences",
                                json={"email_votes": True, "email_frequency": "never"})
