@@ -1,9 +1,9 @@
 """Fixtures for the flags, review and spam tests: a project with a moderator, an author
 with a topic, three flaggers, and a stand-in for the reputation domain's privileges.
 
-The reputation domain answers ``forum_refuse`` for privileges by reputation; these tests
-are about moderation, so they swap it for ``Privileges``: FLAG is allowed unless a test
-refuses it, REVIEW is refused to everyone outside the team unless a test grants it.
+The reputation domain answers ``forum_refuse`` for privileges by reputation; the tests
+using ``world`` are about moderation, so they swap it for ``Privileges``: FLAG is allowed
+unless a test refuses it, REVIEW is refused outside the team unless a test grants it.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from forum.topics.models import Category, Post, Topic
 from forum.topics.permissions import Viewer
 from forum.topics.schemas import ReplyIn, TopicIn
 from forum.topics.service import create_topic, load_viewer, reply
-from tests.conftest import make_plugins
 from tests.factories import add_member, make_project, make_user
 
 
@@ -44,20 +43,15 @@ class Privileges:
 
 
 @pytest.fixture
-def privileges() -> Privileges:
-    return Privileges()
-
-
-@pytest.fixture
-def platform(settings: object, privileges: Privileges) -> Iterator[Platform]:
-    from forum.platform import build_platform
-
-    plugins = make_plugins()
-    for name in [n for n, _ in plugins.pm.list_name_plugin() if n and
+def privileges(platform: Platform) -> Iterator[Privileges]:
+    """The reputation domain's plugin set aside, ``Privileges`` answering instead."""
+    stand_in = Privileges()
+    for name in [n for n, _ in platform.plugins.pm.list_name_plugin() if n and
                  n.startswith("forum.reputation") and n.endswith(".plugin")]:
-        plugins.pm.unregister(name=name)
-    plugins.pm.register(privileges, name=privileges.PLUGIN_NAME)
-    yield build_platform(settings, plugins)  # type: ignore[arg-type]
+        platform.plugins.pm.unregister(name=name)
+    platform.plugins.pm.register(stand_in, name=stand_in.PLUGIN_NAME)
+    yield stand_in
+    platform.plugins.pm.unregister(stand_in)
 
 
 @dataclass
@@ -104,11 +98,11 @@ async def make_world(platform: Platform, slug: str | None = None) -> World:
 
 
 @pytest.fixture
-async def world(db: None, platform: Platform) -> World:
+async def world(db: None, platform: Platform, privileges: Privileges) -> World:
     return await make_world(platform)
 
 
 @pytest.fixture
-async def web_world(app: object, platform: Platform) -> World:
+async def web_world(app: object, platform: Platform, privileges: Privileges) -> World:
     """The same world, with the app (and its database) running."""
     return await make_world(platform)

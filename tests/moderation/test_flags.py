@@ -35,7 +35,7 @@ async def test_spam_flags_from_three_users_hide_the_post_pending_review(world: W
     assert [(i.kind, i.status) for i in items] == [(ItemKind.FLAGGED_POST, "pending")]
     assert await Flag.filter(post_id=post.id, status=FlagStatus.OPEN).count() == 3
     entry = await AuditEntry.get(action="flags.hide_post")
-    assert (entry.target_id, entry.actor_id) == (post.id, None)
+    assert (entry.target_id, entry.actor_id) == (post.id, None)  # type: ignore[attr-defined]
 
 
 async def test_off_topic_flags_do_not_hide(world: World) -> None:
