@@ -129,6 +129,6 @@ def build_platform(settings: Settings, plugins: PluginManager | None = None) -> 
         settings=settings,
         plugins=plugins,
         jobs=build_queue(settings, plugins),
-        templates=build_environment(plugins),
+        templates=build_environment(plugins, auto_reload=settings.debug),
         search=build_search(settings),
     )

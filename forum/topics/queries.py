@@ -295,38 +295,67 @@ POST_FIELDS = ("id", "topic_id", "author_id", "number", "reply_to_id", "source",
                "deleted_at")
 
 
-async def topic_page(viewer: Viewer, project: Project, topic: Topic,
-                     category: Category) -> TopicPage:
-    """``topic`` must already be readable by ``viewer`` (see routes.access_topic)."""
+async def load_posts(viewer: Viewer, topic: Topic) -> list[Post]:
+    """The posts of a readable topic that ``viewer`` sees, in page order, with their
+    authors' shown fields (two queries whatever the number of posts)."""
     query = Post.filter(topic_id=topic.id)
     if not viewer.is_moderator:
         query = query.filter(deleted_at__isnull=True)
     posts: list[Post] = await query.order_by("number").only(*POST_FIELDS)
-    post_ids = [p.id for p in posts]
     # Authors in one query of their few shown fields (cheaper than a join of whole rows).
     author_ids = sorted({p.author_id for p in posts})  # type: ignore[attr-defined]
     authors = {u.id: u for u in await User.filter(id__in=author_ids).only(
         "id", "username", "display_name")} if author_ids else {}
     for p in posts:
         p.author = authors[p.author_id]  # type: ignore[attr-defined]
-    votes: dict[int, int] = {}
-    marks: set[int] = set()
-    if viewer.user is not None and post_ids:
-        # By topic (a join) rather than a list of a hundred post ids to bind.
-        rows: list[Any] = await Vote.filter(
-            user_id=viewer.user.id, post__topic_id=topic.id).values_list("post_id", "value")
-        votes = {int(pid): int(v) for pid, v in rows}
-        marked: list[Any] = await Bookmark.filter(
-            user_id=viewer.user.id, post__topic_id=topic.id).values_list("post_id", flat=True)
-        marks = {int(pid) for pid in marked}
+    return order_posts(topic, posts)
+
+
+@dataclass(frozen=True)
+class ViewerMarks:
+    """The viewer's own votes (post id to +1/-1) and bookmarks in one topic."""
+
+    votes: dict[int, int]
+    bookmarks: frozenset[int]
+
+
+NO_MARKS = ViewerMarks({}, frozenset())
+
+
+async def viewer_marks(viewer: Viewer, topic: Topic) -> ViewerMarks:
+    if viewer.user is None:
+        return NO_MARKS
+    # By topic (a join) rather than a list of a hundred post ids to bind.
+    rows: list[Any] = await Vote.filter(
+        user_id=viewer.user.id, post__topic_id=topic.id).values_list("post_id", "value")
+    marked: list[Any] = await Bookmark.filter(
+        user_id=viewer.user.id, post__topic_id=topic.id).values_list("post_id", flat=True)
+    return ViewerMarks({int(pid): int(v) for pid, v in rows}, frozenset(int(p) for p in marked))
+
+
+def post_view(viewer: Viewer, project: Project, topic: Topic, post: Post, marks: ViewerMarks,
+              now: datetime) -> PostView:
+    return PostView(post, marks.votes.get(post.id, 0), post.id in marks.bookmarks,
+                    post.id == topic.accepted_post_id,
+                    can_edit_post(viewer, post, topic, project, now), can_vote(viewer, post))
+
+
+def may_reply_and_accept(viewer: Viewer, topic: Topic, category: Category) -> tuple[bool, bool]:
+    return (can_reply(viewer, topic, category),
+            topic.kind == TopicKind.QUESTION and can_accept(viewer, topic))
+
+
+async def topic_page(viewer: Viewer, project: Project, topic: Topic,
+                     category: Category) -> TopicPage:
+    """``topic`` must already be readable by ``viewer`` (see routes.access_topic)."""
+    posts = await load_posts(viewer, topic)
+    marks = await viewer_marks(viewer, topic)
     tags = await topic.tags.all().order_by("name")
     now = datetime.now(UTC)
-    views = [PostView(p, votes.get(p.id, 0), p.id in marks, p.id == topic.accepted_post_id,
-                      can_edit_post(viewer, p, topic, project, now), can_vote(viewer, p))
-             for p in order_posts(topic, posts)]
+    views = [post_view(viewer, project, topic, p, marks, now) for p in posts]
     accepted = next((v for v in views if v.accepted), None)
-    return TopicPage(topic, category, views, tags, can_reply(viewer, topic, category),
-                     topic.kind == TopicKind.QUESTION and can_accept(viewer, topic), accepted)
+    return TopicPage(topic, category, views, tags, *may_reply_and_accept(viewer, topic, category),
+                     accepted)
 
 
 # People

@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,12 +30,12 @@ from forum.text import CookContext, cook
 from forum.topics import queries
 from forum.topics.access import access_topic
 from forum.topics.models import Category, Post, Tag, Topic, TopicKind
-from forum.topics.page_cache import CachedPosts, PostsCache, anonymous_key
-from forum.topics.permissions import ReadScope, Viewer, read_scope
+from forum.topics.page_cache import CSRF, Fragment, FragmentCache, slot, topic_version
+from forum.topics.permissions import ReadScope, Viewer, can_edit_post, can_vote, read_scope
 from forum.topics.queries import ListName, Period, TopicFilter
-from forum.topics.views import record_view
+from forum.topics.views import CountedToday, record_view
 from forum.web.errors import Invalid, NotFound
-from forum.web.templating import render
+from forum.web.templating import csrf_token, render
 
 TOPIC_REF = re.compile(r"^(\d{1,10})(?:-(.*))?$")
 PREVIEW_MAX = 64_000
@@ -52,18 +54,25 @@ class Here:
 
     access: ProjectAccess
     viewer: Viewer
-    scope: ReadScope
+    loaded_scope: ReadScope | None
 
     @property
     def project(self) -> Project:
         return self.access.project
 
+    @property
+    def scope(self) -> ReadScope:
+        """What lists may show; loaded by ``here`` unless the page said it needs none."""
+        if self.loaded_scope is None:
+            raise RuntimeError("this page was built without a read scope")
+        return self.loaded_scope
 
-async def here(request: Request) -> Here:
+
+async def here(request: Request, *, scoped: bool = True) -> Here:
     user = current_user(request)
     access = await access_project(user, request.path_params["slug"], Action.VIEW)
     viewer = Viewer.of(access, user)
-    return Here(access, viewer, await read_scope(viewer, access.project.id))
+    return Here(access, viewer, await read_scope(viewer, access.project.id) if scoped else None)
 
 
 def topic_url(project_slug: str, topic: Topic) -> str:
@@ -170,14 +179,14 @@ def parse_topic_ref(ref: str) -> tuple[int, str | None]:
 
 
 async def topic_page(request: Request) -> Response:
-    h = await here(request)
+    h = await here(request, scoped=False)
     topic_id, _ = parse_topic_ref(request.path_params["ref"])
     topic, category = await access_topic(h.viewer, h.project, topic_id)
     canonical = topic_url(h.project.slug, topic)
     if request.url.path != canonical:
         query = f"?{request.url.query}" if request.url.query else ""
         return RedirectResponse(canonical + query, status_code=301)
-    await record_view(topic, viewer_key(request))
+    await record_view(topic, viewer_key(request), counted_views(request))
     reply_to = _int_param(request.query_params.get("reply_to") or
                           request.query_params.get("quote"))
     return await render_topic(request, h, topic, category, reply_to=reply_to,
@@ -192,53 +201,92 @@ async def render_topic(request: Request, h: Here, topic: Topic, category: Catego
                        reply_to: int | None = None, quote: bool = False, draft: str = "",
                        errors: dict[str, str] | None = None, message: str = "",
                        status_code: int = 200) -> Response:
-    """The topic page; with a half-written reply and its errors after a refused post."""
-    if h.viewer.user is None:
-        return await render_topic_anonymous(request, h, topic, category)
-    page = await queries.topic_page(h.viewer, h.project, topic, category)
-    target = next((v.post for v in page.posts if v.post.id == reply_to), None)
-    if target is None:
+    """The topic page; with a half-written reply and its errors after a refused post.
+
+    The posts come from a ``Fragment`` rendered once per topic version and kind of viewer;
+    this viewer's votes, bookmarks and edit links fill its slots (see page_cache.py).
+    """
+    viewer = h.viewer
+    can_reply_here, can_accept_here = queries.may_reply_and_accept(viewer, topic, category)
+    kind = ("anonymous" if viewer.user is None
+            else "moderator" if viewer.is_moderator else "signed-in")
+    key = (await topic_version(h.project.slug, topic, category), kind, can_reply_here,
+           can_accept_here)
+    cache = fragment_cache(request)
+    fragment = cache.get(key)
+    if fragment is None:
+        fragment = await build_fragment(request, h, topic, category, kind != "anonymous",
+                                        can_reply_here, can_accept_here)
+        cache.put(key, fragment)
+    marks = await queries.viewer_marks(viewer, topic)
+    posts_html = fill_fragment(request, h, topic, fragment, marks)
+    if reply_to is not None and reply_to not in fragment.posts:
         reply_to = None
-    elif quote and not draft:
+    if reply_to is not None and quote and not draft:
+        target = await Post.get(id=reply_to).select_related("author")
         quoted = "\n".join(f"> {line}" for line in target.source.splitlines())
         draft = f"@{target.author.username} wrote:\n{quoted}\n\n"
-    json_ld = (qa_page_json_ld(request, h.project, page)
-               if topic.kind == TopicKind.QUESTION else None)
+    page = queries.TopicPage(topic, category, [], fragment.tags, can_reply_here,
+                             can_accept_here, None)
     return await render(request, "topics/topic.html", _ctx(
-        request, h, page=page, topic=topic, category=category, json_ld=json_ld,
+        request, h, page=page, topic=topic, category=category, json_ld=fragment.json_ld,
         canonical=absolute(request, topic_url(h.project.slug, topic)), reply_to=reply_to,
-        draft=draft, errors=errors or {}, message=message, posts_html=None),
+        draft=draft, errors=errors or {}, message=message, posts_html=posts_html),
         status_code=status_code)
 
 
-def posts_cache(request: Request) -> PostsCache:
-    cache: PostsCache | None = getattr(request.app.state, "topic_posts_cache", None)
+def counted_views(request: Request) -> CountedToday:
+    counted: CountedToday | None = getattr(request.app.state, "counted_views", None)
+    if counted is None:
+        counted = request.app.state.counted_views = CountedToday()
+    return counted
+
+
+def fragment_cache(request: Request) -> FragmentCache:
+    cache: FragmentCache | None = getattr(request.app.state, "topic_fragments", None)
     if cache is None:
-        cache = request.app.state.topic_posts_cache = PostsCache()
+        cache = request.app.state.topic_fragments = FragmentCache()
     return cache
 
 
-async def render_topic_anonymous(request: Request, h: Here, topic: Topic,
-                                 category: Category) -> Response:
-    """The same page for a visitor who is not signed in, its posts from the cache."""
-    key = await anonymous_key(h.project.slug, topic, category)
-    cache = posts_cache(request)
-    cached = cache.get(key)
+async def build_fragment(request: Request, h: Here, topic: Topic, category: Category,
+                         signed_in: bool, can_reply_here: bool, can_accept_here: bool
+                         ) -> Fragment:
+    """Render the posts for one kind of viewer, leaving slots for what is theirs alone."""
+    posts = await queries.load_posts(h.viewer, topic)
     tags = await topic.tags.all().order_by("name")
-    page = queries.TopicPage(topic, category, [], tags, False, False, None)
-    ctx = _ctx(request, h, topic=topic, category=category, reply_to=None, draft="",
-               errors={}, message="", canonical=absolute(request, topic_url(h.project.slug,
-                                                                            topic)))
-    if cached is None:
-        full = await queries.topic_page(h.viewer, h.project, topic, category)
-        fragment = request.app.state.templates.get_template("topics/_posts.html")
-        cached = CachedPosts(
-            Markup(fragment.render({**ctx, "page": full, "csrf_token": ""})),
-            qa_page_json_ld(request, h.project, full)
-            if topic.kind == TopicKind.QUESTION else None)
-        cache.put(key, cached)
-    return await render(request, "topics/topic.html", {
-        **ctx, "page": page, "posts_html": cached.posts_html, "json_ld": cached.json_ld})
+    views = [queries.PostView(p, 0, False, p.id == topic.accepted_post_id, False, False)
+             for p in posts]
+    page = queries.TopicPage(topic, category, views, tags, can_reply_here, can_accept_here,
+                             next((v for v in views if v.accepted), None))
+    template = request.app.state.templates.get_template("topics/_posts.html")
+    html = template.render({"current_project": h.project, "page": page, "slot": slot,
+                            "signed_in": signed_in, "csrf_token": CSRF})
+    json_ld = (qa_page_json_ld(request, h.project, page)
+               if topic.kind == TopicKind.QUESTION else None)
+    for post in posts:  # kept with the fragment: what deciding controls needs, not the text
+        post.source = post.cooked = ""
+    return Fragment.split(html, {p.id: p for p in posts}, json_ld, tags)
+
+
+def fill_fragment(request: Request, h: Here, topic: Topic, fragment: Fragment,
+                  marks: queries.ViewerMarks) -> Markup:
+    controls = request.app.state.templates.get_template("topics/_post_controls.html").module
+    viewer, project = h.viewer, h.project
+    now = datetime.now(UTC)
+
+    def render_slot(kind: str, post_id: int) -> tuple[tuple[Any, ...], Callable[[], str]]:
+        post = fragment.posts[post_id]
+        if kind == "vote":
+            may, mine = can_vote(viewer, post), marks.votes.get(post_id, 0)
+            return (kind, post_id, may, mine), lambda: str(controls.vote(post, may, mine, CSRF))
+        if kind == "edit":
+            may = can_edit_post(viewer, post, topic, project, now)
+            return (kind, post_id, may), lambda: str(controls.edit(project.slug, post, may))
+        marked = post_id in marks.bookmarks
+        return (kind, post_id, marked), lambda: str(controls.bookmark(post, marked, CSRF))
+
+    return fragment.fill(render_slot, str(csrf_token(request)))
 
 
 def viewer_key(request: Request) -> str:
