@@ -3,7 +3,8 @@ bookmark, and manage categories. Reading (lists, a topic with its posts, categor
 ``forum.topics.read_api``.
 
 Topics and posts are addressed by id alone; one the caller may not read is a 404, as if it
-did not exist.
+did not exist. Triage (move, kind, merge, split, close with a reason) is for the project's
+moderators and leads.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from forum.accounts.permissions import require_user
 from forum.projects.models import Project
 from forum.projects.permissions import access_project
 from forum.projects.routes import platform_of
-from forum.topics import service
-from forum.topics.models import Category, Post, Topic
+from forum.topics import service, triage
+from forum.topics.models import Category, CloseReason, Post, Topic
 from forum.topics.permissions import Viewer
 from forum.topics.schemas import (
     AcceptIn,
@@ -27,11 +28,16 @@ from forum.topics.schemas import (
     CategoryOrder,
     CategoryOut,
     CategoryPatch,
+    CloseIn,
+    KindIn,
+    MergeIn,
+    MoveIn,
     PostEditIn,
     PostOut,
     ReplyIn,
     RevisionList,
     RevisionOut,
+    SplitIn,
     TopicCreatedOut,
     TopicIn,
     TopicOut,
@@ -61,7 +67,10 @@ async def topic_out(project: Project, topic: Topic) -> TopicOut:
         accepted_post_id=topic.accepted_post_id, score=topic.score,
         reply_count=topic.reply_count, view_count=topic.view_count,
         tags=await service.topic_tag_names(topic), created_at=topic.created_at,
-        last_posted_at=topic.last_posted_at, deleted=topic.deleted_at is not None)
+        last_posted_at=topic.last_posted_at, deleted=topic.deleted_at is not None,
+        waiting_for_review=topic.hidden_at is not None, merged_into_id=topic.merged_into_id,
+        close_reason=CloseReason(topic.close_reason) if topic.close_reason else None,
+        close_detail=topic.close_detail, duplicate_of_id=topic.duplicate_of_id)
 
 
 async def post_out(post: Post) -> PostOut:
@@ -71,7 +80,7 @@ async def post_out(post: Post) -> PostOut:
         reply_to=post.reply_to_id, source=post.source, cooked=post.cooked,  # type: ignore[attr-defined]
         score=post.score, upvotes=post.upvotes, downvotes=post.downvotes,
         edit_count=post.edit_count, created_at=post.created_at, edited_at=post.edited_at,
-        deleted=post.deleted_at is not None)
+        deleted=post.deleted_at is not None, waiting_for_review=post.hidden_at is not None)
 
 
 def category_out(category: Category) -> CategoryOut:
@@ -81,6 +90,11 @@ def category_out(category: Category) -> CategoryOut:
         color=category.color, position=category.position, read_access=category.read_access,
         post_access=category.post_access, private_topics=category.private_topics,
         default_kind=category.default_kind, topic_count=category.topic_count)
+
+
+def client_ip(request: Request) -> str | None:
+    """The client's address, for the screeners (rate limits per address)."""
+    return request.client.host if request.client is not None else None
 
 
 async def _project_viewer(request: Request) -> tuple[Project, Viewer]:
@@ -97,7 +111,8 @@ async def _project_viewer(request: Request) -> tuple[Project, Viewer]:
 async def create_topic(request: Request, body: TopicIn) -> TopicCreatedOut:
     """Start a topic with its opening post."""
     project, viewer = await _project_viewer(request)
-    topic = await service.create_topic(platform_of(request), viewer, project, body)
+    topic = await service.create_topic(platform_of(request), viewer, project, body,
+                                       ip=client_ip(request))
     opening = await Post.get(topic_id=topic.id, number=1)
     out = await topic_out(project, topic)
     return TopicCreatedOut(**out.model_dump(), post=await post_out(opening))
@@ -133,7 +148,8 @@ async def restore_topic(request: Request) -> TopicOut:
 async def create_post(request: Request, body: ReplyIn) -> PostOut:
     """Reply to a topic (``reply_to``: a post of the same topic)."""
     found = await service.locate_topic(require_user(request), request.path_params["id"])
-    post = await service.reply(platform_of(request), found.viewer, found.topic, body)
+    post = await service.reply(platform_of(request), found.viewer, found.topic, body,
+                               ip=client_ip(request))
     return await post_out(post)
 
 
@@ -151,7 +167,8 @@ async def accept_answer(request: Request, body: AcceptIn) -> TopicOut:
 async def edit_post(request: Request, body: PostEditIn) -> PostOut:
     """Edit a post (the author within the edit window, or a moderator)."""
     found = await service.locate_post(require_user(request), request.path_params["id"])
-    post = await service.edit_post(platform_of(request), found.viewer, found.post, body)
+    post = await service.edit_post(platform_of(request), found.viewer, found.post, body,
+                                   ip=client_ip(request))
     return await post_out(post)
 
 
@@ -222,6 +239,62 @@ async def post_revisions(request: Request) -> RevisionList:
                         revisions=out)
 
 
+# Triage (moderators and leads)
+
+
+@api_route("POST", "/api/v1/topics/{id:int}/move", body=MoveIn, response=TopicOut,
+           errors=(403, 404, 409), tag=TAG)
+async def move_topic(request: Request, body: MoveIn) -> TopicOut:
+    """Move a topic to another category of its project."""
+    found = await service.locate_topic(require_user(request), request.path_params["id"])
+    topic = await service.move_topic(platform_of(request), found.viewer, found.topic,
+                                     body.category_id)
+    return await topic_out(found.project, topic)
+
+
+@api_route("POST", "/api/v1/topics/{id:int}/kind", body=KindIn, response=TopicOut,
+           errors=(403, 404, 409), tag=TAG)
+async def change_kind(request: Request, body: KindIn) -> TopicOut:
+    """Make a topic a question, discussion, bug report or (private) security report."""
+    found = await service.locate_topic(require_user(request), request.path_params["id"])
+    topic = await triage.change_kind(platform_of(request), found.viewer, found.topic,
+                                     body.kind)
+    return await topic_out(found.project, topic)
+
+
+@api_route("POST", "/api/v1/topics/{id:int}/merge", body=MergeIn, response=TopicOut,
+           errors=(403, 404, 409), tag=TAG)
+async def merge_topic(request: Request, body: MergeIn) -> TopicOut:
+    """Merge this topic (a duplicate) into ``target_id``: its posts move there and its URL
+    redirects there. Returns the target."""
+    found = await service.locate_topic(require_user(request), request.path_params["id"])
+    target = await triage.merge_topic(platform_of(request), found.viewer, found.topic,
+                                      body.target_id)
+    return await topic_out(found.project, target)
+
+
+@api_route("POST", "/api/v1/topics/{id:int}/split", body=SplitIn, response=TopicOut,
+           status=201, errors=(403, 404, 409), tag=TAG)
+async def split_topic(request: Request, body: SplitIn) -> TopicOut:
+    """Move replies of this topic into a new topic; returns the new topic."""
+    found = await service.locate_topic(require_user(request), request.path_params["id"])
+    new = await triage.split_topic(platform_of(request), found.viewer, found.topic,
+                                   body.post_ids, body.title, body.category_id)
+    return await topic_out(found.project, new)
+
+
+@api_route("POST", "/api/v1/topics/{id:int}/close", body=CloseIn, response=TopicOut,
+           errors=(403, 404, 409), tag=TAG)
+async def close_topic(request: Request, body: CloseIn) -> TopicOut:
+    """Close a topic with a reason: duplicate (``duplicate_of``), off_topic,
+    resolved_elsewhere (``url``) or other (``note``)."""
+    found = await service.locate_topic(require_user(request), request.path_params["id"])
+    topic = await triage.close_topic(platform_of(request), found.viewer, found.topic,
+                                     body.reason, duplicate_of=body.duplicate_of,
+                                     url=body.url, note=body.note)
+    return await topic_out(found.project, topic)
+
+
 # Categories (project owners and leads)
 
 
@@ -263,5 +336,6 @@ async def delete_category(request: Request) -> None:
 def routes() -> list[BaseRoute]:
     return [create_topic, update_topic, delete_topic, restore_topic, create_post,
             accept_answer, edit_post, delete_post, restore_post, vote, add_bookmark,
-            remove_bookmark, post_revisions, create_category, update_category,
+            remove_bookmark, post_revisions, move_topic, change_kind, merge_topic,
+            split_topic, close_topic, create_category, update_category,
             reorder_categories, delete_category]

@@ -1,6 +1,7 @@
 """The read side of the topics API: lists with filters and a cursor, a topic with its
 posts, categories, tags and profiles. Everything goes through the viewer's ``ReadScope``;
-what the caller may not read is not found."""
+what the caller may not read is not found. Hidden topics and posts (waiting for review) are
+shown only to their authors and moderators, flagged ``waiting_for_review``."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from forum.projects.models import Project
 from forum.projects.permissions import role_in
 from forum.topics import queries
 from forum.topics.access import locate_topic
-from forum.topics.models import Category, Tag, Topic, TopicKind, TopicState
-from forum.topics.permissions import can_post_in_category
+from forum.topics.models import Category, Post, Tag, Topic, TopicKind, TopicState
+from forum.topics.permissions import ReadScope, can_post_in_category
 from forum.topics.queries import ListName, Period, TopicFilter
 from forum.topics.read_schemas import (
     CategoriesOut,
@@ -43,7 +44,17 @@ def summary(project: Project, topic: Topic) -> TopicSummary:
         pinned=topic.pinned, locked=topic.locked, is_private=topic.is_private,
         score=topic.score, reply_count=topic.reply_count, view_count=topic.view_count,
         accepted_post_id=topic.accepted_post_id, created_at=topic.created_at,
-        last_posted_at=topic.last_posted_at, deleted=topic.deleted_at is not None)
+        last_posted_at=topic.last_posted_at, deleted=topic.deleted_at is not None,
+        waiting_for_review=topic.hidden_at is not None, merged_into_id=topic.merged_into_id,
+        close_reason=topic.close_reason or None, close_detail=topic.close_detail,
+        duplicate_of_id=topic.duplicate_of_id)
+
+
+def _visible(scope: ReadScope, topic: Topic) -> bool:
+    """Whether a listed topic is not hidden from ``scope`` (the lists' queries filter this
+    too, through ``hidden_q``; checked again here so the API never leaks one)."""
+    return (topic.hidden_at is None or scope.see_hidden
+            or topic.author_id == scope.user_id)  # type: ignore[attr-defined]
 
 
 def _choice(kind: type, request: Request, name: str) -> object | None:
@@ -104,7 +115,8 @@ async def list_topics(request: Request) -> TopicPageOut:
     spec = await _filter(h, request)
     listing = await queries.list_topics(h.scope, spec, request.query_params.get("cursor"),
                                         _limit(request))
-    return TopicPageOut(items=[summary(h.project, t) for t in listing.topics],
+    return TopicPageOut(items=[summary(h.project, t) for t in listing.topics
+                               if _visible(h.scope, t)],
                         next_cursor=listing.next_cursor)
 
 
@@ -117,6 +129,11 @@ async def get_topic(request: Request) -> TopicDetail:
         "category", "author").prefetch_related("tags")
     page = await queries.topic_page(found.viewer, found.project, topic, found.category)
     signed_in = found.viewer.user is not None
+    # Hidden posts (waiting for review): one narrow query, whatever the page query loaded.
+    hidden = {int(pid): int(author) for pid, author in await Post.filter(
+        topic_id=topic.id, hidden_at__isnull=False).values_list("id", "author_id")}
+    shown = [v for v in page.posts if v.post.id not in hidden or found.viewer.is_moderator
+             or hidden[v.post.id] == found.viewer.user_id]
     posts = [PostRead(
         id=v.post.id, number=v.post.number, author=v.post.author.username,
         reply_to=v.post.reply_to_id,  # type: ignore[attr-defined]
@@ -124,7 +141,7 @@ async def get_topic(request: Request) -> TopicDetail:
         upvotes=v.post.upvotes, downvotes=v.post.downvotes, accepted=v.accepted,
         created_at=v.post.created_at, edited_at=v.post.edited_at,
         deleted=v.post.deleted_at is not None, my_vote=v.my_vote if signed_in else None,
-        bookmarked=v.bookmarked) for v in page.posts]
+        bookmarked=v.bookmarked, waiting_for_review=v.post.id in hidden) for v in shown]
     return TopicDetail(**summary(found.project, topic).model_dump(),
                        project=found.project.slug, posts=posts)
 
@@ -173,4 +190,5 @@ async def get_profile(request: Request) -> ProfileOut:
 
 
 def routes() -> list[BaseRoute]:
-    return [list_topics, get_topic, list_categories, list_tags, get_profile]
+    # The profile API (with reputation and badges) is served by forum.reputation.badge_routes.
+    return [list_topics, get_topic, list_categories, list_tags]

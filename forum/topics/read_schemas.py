@@ -30,6 +30,14 @@ class TopicSummary(BaseModel):
     created_at: datetime
     last_posted_at: datetime
     deleted: bool
+    waiting_for_review: bool = Field(default=False,
+                                     description="Hidden until a moderator approves it "
+                                                 "(seen by its author and moderators)")
+    merged_into_id: int | None = None
+    close_reason: str | None = Field(default=None, description="duplicate, off_topic, "
+                                     "resolved_elsewhere or other, when closed with one")
+    close_detail: str = ""
+    duplicate_of_id: int | None = None
 
 
 class TopicPageOut(BaseModel):
@@ -53,6 +61,9 @@ class PostRead(BaseModel):
     deleted: bool
     my_vote: int | None = Field(description="The caller's vote (1, -1, 0); null anonymous")
     bookmarked: bool
+    waiting_for_review: bool = Field(default=False,
+                                     description="Hidden until a moderator approves it "
+                                                 "(seen by its author and moderators)")
 
 
 class TopicDetail(TopicSummary):

@@ -15,7 +15,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from forum.topics.models import Access, TopicKind, TopicState
+from forum.topics.models import Access, CloseReason, TopicKind, TopicState
 
 TITLE_MIN = 5
 TITLE_MAX = 200
@@ -149,6 +149,40 @@ class AcceptIn(_In):
     post_id: RowId | None = Field(description="The answer to accept; null withdraws")
 
 
+# Triage (moderators and leads)
+
+
+class MoveIn(_In):
+    category_id: RowId
+
+
+class KindIn(_In):
+    kind: TopicKind = Field(description="security_report makes the topic private")
+
+
+class MergeIn(_In):
+    target_id: RowId = Field(description="The topic the posts move to; this one redirects "
+                                         "there")
+
+
+class SplitIn(_In):
+    post_ids: Annotated[list[RowId], Field(min_length=1, max_length=200)] = Field(
+        description="Replies of this topic; the earliest opens the new topic")
+    title: Title
+    category_id: RowId | None = Field(default=None,
+                                      description="Default: the topic's category")
+
+
+class CloseIn(_In):
+    reason: CloseReason
+    duplicate_of: RowId | None = Field(default=None,
+                                       description="reason duplicate: the original topic")
+    url: Annotated[str, Field(max_length=500)] = Field(
+        default="", description="reason resolved_elsewhere: where")
+    note: Annotated[str, Field(max_length=500)] = Field(
+        default="", description="reason other: why (optional for the others)")
+
+
 class PostOut(BaseModel):
     id: int
     topic_id: int
@@ -164,6 +198,8 @@ class PostOut(BaseModel):
     created_at: datetime
     edited_at: datetime | None
     deleted: bool
+    waiting_for_review: bool = Field(default=False,
+                                     description="Hidden until a moderator approves it")
 
 
 class TopicOut(BaseModel):
@@ -187,6 +223,12 @@ class TopicOut(BaseModel):
     created_at: datetime
     last_posted_at: datetime
     deleted: bool
+    waiting_for_review: bool = Field(default=False,
+                                     description="Hidden until a moderator approves it")
+    merged_into_id: int | None = None
+    close_reason: CloseReason | None = None
+    close_detail: str = Field(default="", description="The URL or note of the close reason")
+    duplicate_of_id: int | None = None
 
 
 class TopicCreatedOut(TopicOut):

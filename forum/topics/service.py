@@ -34,6 +34,18 @@ Signatures::
     record_view(topic, viewer_key) -> bool (counted)
     revisions(post) -> list[PostRevision]; revision_diff(post, number) -> str (HTML)
     vote_of(user_id, post_ids) -> {post_id: value}; bookmarked_post_ids(user_id, post_ids)
+
+    hide_post(platform, post, reason, actor_id | None) -> Post       (idempotent)
+    unhide_post(platform, post, actor_id | None) -> Post             (idempotent)
+    change_kind(platform, viewer, topic, kind) -> Topic
+    merge_topic(platform, viewer, duplicate, target_id) -> Topic (the target)
+    merged_target(viewer, project, topic_id) -> Topic | None     (where a merged URL goes)
+    split_topic(platform, viewer, topic, post_ids, title, category_id=None) -> Topic (new)
+    close_topic(platform, viewer, topic, CloseReason, duplicate_of=, url=, note=) -> Topic
+    closed_notice(viewer, project, topic) -> ClosedNotice | None
+
+The write verbs ask the gates (forum/gates.py) through ``forum.topics.gating``: a refusal
+is a 403 with its reason, a blocked text a 422, a held text is stored hidden.
 """
 
 from __future__ import annotations
@@ -68,6 +80,7 @@ from forum.topics.edit import (
     revisions,
     word_diff,
 )
+from forum.topics.hide import hide_post, unhide_post
 from forum.topics.moderate import (
     delete_post,
     delete_topic,
@@ -83,12 +96,22 @@ from forum.topics.moderate import (
 )
 from forum.topics.reply import check_reply, do_reply, reply
 from forum.topics.tags import topic_tag_names
+from forum.topics.triage import (
+    ClosedNotice,
+    change_kind,
+    close_topic,
+    closed_notice,
+    merge_topic,
+    merged_target,
+    split_topic,
+)
 from forum.topics.views import record_view
 from forum.topics.votes import VoteResult, check_vote, do_vote, vote, vote_of
 from forum.topics.writing import slugify
 
 __all__ = [
     "DEFAULT_CATEGORIES",
+    "ClosedNotice",
     "PostContext",
     "TopicContext",
     "TopicDraft",
@@ -97,6 +120,7 @@ __all__ = [
     "access_topic",
     "bookmark",
     "bookmarked_post_ids",
+    "change_kind",
     "check_accept",
     "check_create_category",
     "check_create_topic",
@@ -106,6 +130,8 @@ __all__ = [
     "check_reply",
     "check_update_category",
     "check_vote",
+    "close_topic",
+    "closed_notice",
     "create_topic",
     "delete_post",
     "delete_topic",
@@ -116,10 +142,13 @@ __all__ = [
     "do_vote",
     "edit_post",
     "ensure_default_categories",
+    "hide_post",
     "load_viewer",
     "locate_post",
     "locate_topic",
     "lock",
+    "merge_topic",
+    "merged_target",
     "move_topic",
     "pin",
     "project_categories",
@@ -135,9 +164,11 @@ __all__ = [
     "revisions",
     "set_state",
     "slugify",
+    "split_topic",
     "toggle_bookmark",
     "topic_tag_names",
     "unbookmark",
+    "unhide_post",
     "update_topic",
     "vote",
     "vote_of",
