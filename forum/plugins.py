@@ -38,6 +38,8 @@ CORE_PLUGINS = (
     "forum.notifications.plugin",
     "forum.moderation.penalties_plugin",
     "forum.moderation.plugin",
+    "forum.reputation.plugin",
+    "forum.reputation.badges_plugin",
 )
 
 

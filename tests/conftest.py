@@ -96,6 +96,17 @@ def settings_overrides() -> dict[str, Any]:
     return {}
 
 
+@pytest.fixture(autouse=True)
+def reputation_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests outside tests/reputation act with every privilege open and no new-user limits
+    (reputation's own tests import an override, tests/reputation/rep_support.py)."""
+    from forum.reputation import config
+    from forum.reputation.schemas import Privilege, ReputationSettings
+
+    open_rules = ReputationSettings(thresholds=dict.fromkeys(Privilege, 1), new_user_hours=0)
+    monkeypatch.setattr(config, "default_rules", lambda: open_rules)
+
+
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str, settings_overrides: dict[str, Any]) -> Settings:
     return base_settings(tmp_path, database_url, **settings_overrides)
