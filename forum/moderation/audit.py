@@ -31,6 +31,9 @@ class AuditEntry(Model):
     target_id = fields.IntField(null=True)
     detail: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+    if TYPE_CHECKING:
+        project_id: int | None
+        actor_id: int | None
 
     class Meta:
         table = "audit_entries"

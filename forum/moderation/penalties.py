@@ -70,7 +70,7 @@ async def active_penalties(user_id: int, project_id: int | None) -> list[Penalty
 
 
 def _refuses(penalty: Penalty, act: Act) -> bool:
-    if penalty.project_id is None and penalty.kind != PenaltyKind.SILENCE:  # type: ignore[attr-defined]
+    if penalty.project_id is None and penalty.kind != PenaltyKind.SILENCE:
         return True  # suspended or banned from the platform: nothing at all
     if act == Act.LOG_IN:
         return False  # a project's penalty never stops a log-in
@@ -78,7 +78,7 @@ def _refuses(penalty: Penalty, act: Act) -> bool:
 
 
 def explain(penalty: Penalty) -> str:
-    where = "on this platform" if penalty.project_id is None else "in this project"  # type: ignore[attr-defined]
+    where = "on this platform" if penalty.project_id is None else "in this project"
     return (f"You are {VERBS[penalty.kind]} {where} {describe_until(penalty)}. "
             f"Reason: {penalty.reason}")
 
@@ -134,7 +134,7 @@ async def access_penalty(penalty_id: int, *, project: Project | None,
         raise NotFound("No such penalty.")
     penalty = await Penalty.get_or_none(id=penalty_id,
                                         project_id=project.id if project else None)
-    if penalty is None or (user is not None and penalty.user_id != user.id):  # type: ignore[attr-defined]
+    if penalty is None or (user is not None and penalty.user_id != user.id):
         raise NotFound("No such penalty.")
     return penalty
 
@@ -182,7 +182,7 @@ async def check_lift(platform: Platform, actor: User, penalty: Penalty,
         require_admin(actor)
     else:
         require_moderator(access)
-        target = await User.get(id=penalty.user_id)  # type: ignore[attr-defined]
+        target = await User.get(id=penalty.user_id)
         await check_target(actor, target, access.project, access.role)
     if not is_active(penalty):
         raise UserError(409, "That penalty is no longer in force.", code="not_active")
@@ -195,8 +195,8 @@ async def do_lift(platform: Platform, actor: User, penalty: Penalty, note: str) 
         penalty.lifted_by_id = actor.id
         penalty.lift_reason = note
         await penalty.save(update_fields=["lifted_at", "lifted_by_id", "lift_reason"])
-        await record(penalty.project_id, actor.id, "penalty.lifted", "user",  # type: ignore[attr-defined]
-                     penalty.user_id,  # type: ignore[attr-defined]
+        await record(penalty.project_id, actor.id, "penalty.lifted", "user",
+                     penalty.user_id,
                      {"penalty_id": penalty.id, "kind": penalty.kind.value, "note": note})
     return penalty
 

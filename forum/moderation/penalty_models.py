@@ -46,6 +46,11 @@ class Penalty(Model):
     lifted_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "forum.User", related_name="penalties_lifted", null=True, on_delete=fields.SET_NULL)
     lift_reason = fields.TextField(default="")
+    if TYPE_CHECKING:
+        user_id: int
+        project_id: int | None
+        created_by_id: int | None
+        lifted_by_id: int | None
 
     class Meta:
         table = "penalties"
@@ -71,6 +76,8 @@ class TermsDocument(Model):
     published_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "forum.User", related_name="terms_published", null=True, on_delete=fields.SET_NULL)
     published_at = fields.DatetimeField(auto_now_add=True)
+    if TYPE_CHECKING:
+        project_id: int | None
 
     class Meta:
         table = "terms_documents"
@@ -87,6 +94,9 @@ class TermsAcceptance(Model):
         "forum.TermsDocument", related_name="acceptances", on_delete=fields.CASCADE)
     version = fields.IntField()
     accepted_at = fields.DatetimeField(auto_now_add=True)
+    if TYPE_CHECKING:
+        user_id: int
+        document_id: int
 
     class Meta:
         table = "terms_acceptances"

@@ -78,19 +78,19 @@ def penalty_out(penalty: Penalty, username: str, project_slug: str | None) -> Pe
 
 
 async def penalty_list(items: list[Penalty], username: str | None = None) -> PenaltyList:
-    project_ids = {p.project_id for p in items if p.project_id is not None}  # type: ignore[attr-defined]
+    project_ids = {p.project_id for p in items if p.project_id is not None}
     slugs: dict[int, str] = {}
     if project_ids:
         slugs = dict(await Project.filter(id__in=project_ids)
                      .values_list("id", "slug"))
     names: dict[int, str] = {}
     if username is None and items:
-        user_ids = {p.user_id for p in items}  # type: ignore[attr-defined]
+        user_ids = {p.user_id for p in items}
         names = dict(await User.filter(id__in=user_ids)
                      .values_list("id", "username"))
     return PenaltyList(penalties=[
-        penalty_out(p, username or names.get(p.user_id, ""),  # type: ignore[attr-defined]
-                    slugs.get(p.project_id))  # type: ignore[attr-defined]
+        penalty_out(p, username or names.get(p.user_id, ""),
+                    slugs.get(p.project_id) if p.project_id is not None else None)
         for p in items])
 
 
@@ -298,7 +298,7 @@ async def api_admin_lift(request: Request, body: LiftIn) -> PenaltyOut:
     penalty = await penalties.access_penalty(path_int(request, "id"), project=None)
     penalty = await penalties.check_lift(platform_of(request), actor, penalty, None,
                                          body.note)
-    target = await User.get(id=penalty.user_id)  # type: ignore[attr-defined]
+    target = await User.get(id=penalty.user_id)
     return penalty_out(penalty, target.username, None)
 
 
@@ -506,7 +506,7 @@ async def api_accept_project_terms(request: Request) -> AcceptedOut:
     access = await _terms_project(request)
     docs = await terms.do_accept(user, access.project.id)
     return AcceptedOut(accepted=[
-        document_out(d, None if d.project_id is None else access.project.slug, True)  # type: ignore[attr-defined]
+        document_out(d, None if d.project_id is None else access.project.slug, True)
         for d in docs])
 
 

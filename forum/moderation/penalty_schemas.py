@@ -24,6 +24,12 @@ def _strip(value: Any) -> Any:
 
 Optional = BeforeValidator(_blank_to_none)
 Stripped = BeforeValidator(_strip)
+Days = Annotated[Annotated[int, Field(ge=1, le=3650)] | None, Optional]
+RowId = Annotated[Annotated[int, Field(ge=0, lt=2**31)] | None, Optional]
+SomeDate = Annotated[date | None, Optional]
+
+Name = Annotated[Annotated[str, Field(max_length=40)] | None, Optional]
+Code = Annotated[Annotated[str, Field(max_length=64)] | None, Optional]
 
 
 class PenaltyIn(BaseModel):
@@ -33,7 +39,7 @@ class PenaltyIn(BaseModel):
 
     kind: PenaltyKind
     reason: Annotated[str, Stripped, Field(min_length=1, max_length=1000)]
-    days: Annotated[int | None, Optional, Field(ge=1, le=3650)] = None
+    days: Days = None
 
 
 class PlatformPenaltyIn(PenaltyIn):
@@ -71,14 +77,14 @@ class AuditQuery(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    actor: Annotated[str | None, Optional, Field(max_length=30)] = None  # a username
-    action: Annotated[str | None, Optional, Field(max_length=64)] = None  # prefix: "penalty"
-    target_type: Annotated[str | None, Optional, Field(max_length=32)] = None
-    target_id: Annotated[int | None, Optional, Field(ge=0, lt=2**31)] = None
-    since: Annotated[date | None, Optional] = None
-    until: Annotated[date | None, Optional] = None  # inclusive
-    project: Annotated[str | None, Optional, Field(max_length=40)] = None  # admin log only
-    before: Annotated[int | None, Optional, Field(ge=1, lt=2**31)] = None  # page: ids below
+    actor: Name = None  # a username
+    action: Code = None  # a prefix: "penalty" matches "penalty.silence"
+    target_type: Code = None
+    target_id: RowId = None
+    since: SomeDate = None
+    until: SomeDate = None  # inclusive
+    project: Name = None  # the admin log only: a slug, or "platform"
+    before: RowId = None  # the next page: entries with ids below this
 
 
 class AuditEntryOut(BaseModel):

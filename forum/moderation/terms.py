@@ -44,7 +44,7 @@ class CurrentDocument:
 
     @property
     def is_platform(self) -> bool:
-        return self.document.project_id is None  # type: ignore[attr-defined]
+        return self.document.project_id is None
 
 
 def _scope(project_id: int | None) -> Q:
@@ -86,7 +86,7 @@ async def current_documents(user_id: int | None, project_id: int | None
     if user_id is not None:
         accepted = set(await TermsAcceptance.filter(  # type: ignore[arg-type]
             user_id=user_id, document_id__in=ids).values_list("document_id", flat=True))
-    docs.sort(key=lambda d: (d.project_id is not None, d.kind.value))  # type: ignore[attr-defined]
+    docs.sort(key=lambda d: (d.project_id is not None, d.kind.value))
     return [CurrentDocument(d, d.id in accepted) for d in docs]
 
 
