@@ -55,6 +55,25 @@ def csrf_token(request: Request) -> str:
     return str(token)
 
 
+class LazyCsrfToken:
+    """The CSRF token for templates, created only when a page prints it, so a page without
+    a form (most anonymous visits) leaves the session, and its cookie, alone."""
+
+    __slots__ = ("request",)
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+
+    def __str__(self) -> str:
+        return csrf_token(self.request)
+
+    def __html__(self) -> str:
+        return csrf_token(self.request)
+
+    def __bool__(self) -> bool:
+        return "session" in self.request.scope
+
+
 def flash(request: Request, message: str, category: str = "info") -> None:
     """Show ``message`` on the next page this browser loads."""
     request.session.setdefault("flash", []).append([category, message])
@@ -85,7 +104,7 @@ async def render(
     ctx: dict[str, Any] = {
         "request": request,
         "user": user,
-        "csrf_token": csrf_token(request),
+        "csrf_token": LazyCsrfToken(request),
         "flashes": pop_flashes(request),
         "switcher_projects": switcher,
         "current_project": None,
