@@ -24,7 +24,7 @@ from forum.reputation.privileges import privilege_table
 from forum.reputation.service import reputation_of
 from forum.topics import queries
 from forum.topics.models import Post
-from forum.topics.permissions import Viewer
+from forum.topics.permissions import Viewer, hidden_q
 from forum.topics.queries import TopicFilter, readable_q
 from forum.topics.read_api import summary
 from forum.topics.read_schemas import ProfileOut
@@ -138,6 +138,9 @@ async def readable_post_urls(h: Here, post_ids: list[int]) -> dict[int, str]:
     query = Post.filter(base, id__in=sorted(set(post_ids)))
     if not h.scope.see_deleted:
         query = query.filter(deleted_at__isnull=True)
+    for hidden in (hidden_q(h.scope), hidden_q(h.scope, "topic__")):
+        if hidden is not None:
+            query = query.filter(hidden)
     posts = await query.select_related("topic")
     return {p.id: f"{topic_url(h.project.slug, p.topic)}#post-{p.number}" for p in posts}
 

@@ -2,8 +2,9 @@
 evaluation.
 
 The built-in set follows Stack Overflow's: questions and answers count only in topics of
-kind "question"; answers are the posts after the opening one; deleted posts and topics
-never count. Thresholds are the defaults of Stack Exchange sites.
+kind "question"; answers are the posts after the opening one; deleted posts and topics,
+and those hidden pending review, never count. Thresholds are the defaults of Stack
+Exchange sites.
 """
 
 from __future__ import annotations
@@ -40,15 +41,16 @@ def _answers(project_id: int) -> QuerySet[Post]:
     from forum.topics.models import Post, TopicKind
 
     return Post.filter(topic__project_id=project_id, topic__kind=TopicKind.QUESTION,
-                       topic__deleted_at__isnull=True, number__gt=1,
-                       deleted_at__isnull=True)
+                       topic__deleted_at__isnull=True, topic__hidden_at__isnull=True,
+                       number__gt=1, deleted_at__isnull=True, hidden_at__isnull=True)
 
 
 def _questions(project_id: int) -> QuerySet[Post]:
     from forum.topics.models import Post, TopicKind
 
     return Post.filter(topic__project_id=project_id, topic__kind=TopicKind.QUESTION,
-                       topic__deleted_at__isnull=True, number=1, deleted_at__isnull=True)
+                       topic__deleted_at__isnull=True, topic__hidden_at__isnull=True,
+                       number=1, deleted_at__isnull=True, hidden_at__isnull=True)
 
 
 async def _pairs(query: QuerySet[Post]) -> list[BadgeGrant]:
@@ -71,13 +73,14 @@ async def _accepted(project_id: int) -> list[tuple[int, int, int, int]]:
     from forum.topics.models import Post, Topic
 
     topics: list[Any] = list(await Topic.filter(
-        project_id=project_id, accepted_post_id__isnull=False,
-        deleted_at__isnull=True).values_list("accepted_post_id", "author_id"))
+        project_id=project_id, accepted_post_id__isnull=False, deleted_at__isnull=True,
+        hidden_at__isnull=True).values_list("accepted_post_id", "author_id"))
     if not topics:
         return []
     asker = {int(post): int(author) for post, author in topics}
     posts: list[Any] = list(await Post.filter(
-        id__in=list(asker), deleted_at__isnull=True).values_list("id", "author_id", "score"))
+        id__in=list(asker), deleted_at__isnull=True, hidden_at__isnull=True).values_list(
+        "id", "author_id", "score"))
     return [(asker[int(pid)], int(author), int(pid), int(score))
             for pid, author, score in posts]
 

@@ -105,7 +105,7 @@ async def test_accepted_answer_gives_helper_and_scholar_not_to_self(platform: Pl
         ("helper", helper.id), ("scholar", asker.id)]
 
 
-async def test_deleted_posts_and_topics_earn_nothing(platform: Platform) -> None:
+async def test_deleted_and_hidden_posts_earn_nothing(platform: Platform) -> None:
     asker, helper = await make_user(), await make_user()
     project = await make_project(owner=asker)
     topic, posts = await question(project, await make_category(project), asker,
@@ -116,6 +116,12 @@ async def test_deleted_posts_and_topics_earn_nothing(platform: Platform) -> None
     await type(posts[1]).filter(id=posts[1].id).update(deleted_at=None)
     await Topic.filter(id=topic.id).update(deleted_at=datetime.now(UTC))
     assert await evaluate(platform, project) == []
+    # Nor do posts hidden pending review.
+    await Topic.filter(id=topic.id).update(deleted_at=None)
+    await type(posts[1]).filter(id=posts[1].id).update(hidden_at=datetime.now(UTC))
+    assert await evaluate(platform, project) == []
+    await type(posts[1]).filter(id=posts[1].id).update(hidden_at=None)
+    assert ("nice-answer", helper.id) in await evaluate(platform, project)
 
 
 async def test_guru_and_self_learner(platform: Platform) -> None:

@@ -3,13 +3,15 @@ access of private projects and posts is respected."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import httpx
 import pytest
 
 from forum.platform import Platform
 from forum.projects.models import Project, Role
 from forum.reputation.badges import evaluate_project
-from forum.topics.models import Access
+from forum.topics.models import Access, Category, Post
 from tests.factories import add_member, make_project, make_user
 from tests.reputation.badge_data import question, set_score
 from tests.support import Login
@@ -137,6 +139,16 @@ async def test_awards_link_only_posts_the_viewer_may_read(
     assert award["post_id"] == posts[1].id and award["url"].endswith("#post-2")
     page = await client.get(f"/p/{project.slug}/u/helper/badges")
     assert "#post-2" in page.text
+    # A post hidden pending review is linked for moderators and its author only.
+    await Category.filter(id=team.id).update(read_access=Access.EVERYONE)
+    await Post.filter(id=posts[1].id).update(hidden_at=datetime.now(UTC))
+    assert (await client.get(url)).json()["awards"][0]["post_id"] == posts[1].id
+    await login(helper)
+    assert (await client.get(url)).json()["awards"][0]["post_id"] == posts[1].id
+    await login(await make_user())
+    assert (await client.get(url)).json()["awards"][0]["post_id"] is None
+    await Post.filter(id=posts[1].id).update(hidden_at=None)
+    assert (await client.get(url)).json()["awards"][0]["post_id"] == posts[1].id
 
 
 async def test_profile_outlet_links_to_the_badges(platform: Platform) -> None:
