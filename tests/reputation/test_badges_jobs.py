@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 
 from forum import events
@@ -17,6 +18,7 @@ from forum.notifications.service import describe, post_url
 from forum.platform import Platform, build_platform
 from forum.plugins import PluginManager
 from forum.projects.models import ProjectPlugin
+from forum.reputation import badges
 from forum.reputation.badges import (
     EVALUATE_JOB,
     BadgeAward,
@@ -26,8 +28,9 @@ from forum.reputation.badges import (
 )
 from forum.settings import Settings
 from forum.topics.models import Post
-from tests.factories import make_project, make_user
+from tests.factories import add_member, make_project, make_user
 from tests.reputation.badge_data import question, set_score
+from tests.support import Login
 from tests.topics.read_data import make_category
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -187,3 +190,43 @@ async def test_demo_awards_badges_once(platform: Platform) -> None:
     second = await seed_demo(platform)
     assert not any("badges" in line for line in second.created)
     assert await BadgeAward.all().count() == count
+
+
+async def test_from_answer_to_badge_through_the_api(
+        client: httpx.AsyncClient, login: Login, run_jobs: RunJobs,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(badges, "EVALUATION_DELAY", timedelta(0))
+    owner, helper = await make_user("owner"), await make_user("helper")
+    project = await make_project(owner=owner)
+    await add_member(project, helper)
+    category = await make_category(project)
+    await login(owner)
+    created = await client.post(f"/api/v1/projects/{project.slug}/topics", json={
+        "title": "How do I configure the widget?", "category_id": category.id,
+        "source": "I tried everything, any idea?"})
+    assert created.status_code == 201, created.text
+    topic_id = created.json()["id"]
+    await login(helper)
+    answer = await client.post(f"/api/v1/topics/{topic_id}/posts",
+                               json={"source": "Set the flag in the options."})
+    assert answer.status_code == 201, answer.text
+    await run_jobs()
+    assert await BadgeAward.all().count() == 0  # nothing earned yet
+    await login(owner)
+    voted = await client.post(f"/api/v1/posts/{answer.json()['id']}/vote", json={"value": 1})
+    assert voted.status_code == 200, voted.text
+    accepted = await client.post(f"/api/v1/topics/{topic_id}/accept",
+                                 json={"post_id": answer.json()["id"]})
+    assert accepted.status_code == 200, accepted.text
+    await run_jobs()
+    profile = (await client.get(f"/api/v1/projects/{project.slug}/users/helper")).json()
+    assert sorted(b["slug"] for b in profile["badges"]) == ["helper", "teacher"]
+    asker = (await client.get(f"/api/v1/projects/{project.slug}/users/owner")).json()
+    assert sorted(b["slug"] for b in asker["badges"]) == ["scholar", "supporter"]
+    await login(helper)
+    mine = (await client.get("/api/v1/notifications")).json()["notifications"]
+    badge_notes = sorted((n["summary"], n["url"]) for n in mine
+                         if n["kind"] == "badge_awarded")
+    assert badge_notes == [
+        ("You earned the Helper badge", f"/p/{project.slug}/badges/helper"),
+        ("You earned the Teacher badge", f"/p/{project.slug}/badges/teacher")]
