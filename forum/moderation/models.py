@@ -139,7 +139,7 @@ class WordAction(StrEnum):
 
 
 class WatchedWord(Model):
-    """A word or phrase (``*`` matches any letters) screened in a project's new posts."""
+    """A word or phrase screened in a project's new posts (a star matches any letters)."""
 
     id = fields.IntField(primary_key=True)
     project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
@@ -172,7 +172,7 @@ class PostingTrace(Model):
 
 
 class ModerationConfig(Model):
-    """A project's moderation settings (``schemas.ModerationSettings``); defaults in code."""
+    """A project's moderation settings (``schemas.ModerationSettings``), defaults in code."""
 
     id = fields.IntField(primary_key=True)
     project: fields.OneToOneRelation[Project] = fields.OneToOneField(
