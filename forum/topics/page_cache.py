@@ -118,6 +118,14 @@ class FragmentCache:
             self.entries.popitem(last=False)
 
 
+def has_hidden_posts(version: tuple[Any, ...]) -> bool:
+    fingerprint = version[-1]
+    return bool(fingerprint) and bool(fingerprint[HIDDEN])
+
+
+HIDDEN = 5  # where the hidden posts' sum sits in the fingerprint
+
+
 async def topic_version(project_slug: str, topic: Topic, category: Category
                         ) -> tuple[Any, ...]:
     """What every viewer's view of the posts depends on (one aggregate query)."""
@@ -127,12 +135,13 @@ async def topic_version(project_slug: str, topic: Topic, category: Category
     rows: list[Any] = await Post.filter(topic_id=topic.id).annotate(
         n=Count("id"), top=Max("id"), edits=Sum("edit_count"), edited=Max("edited_at"),
         deleted=Sum(RawSQL("CASE WHEN deleted_at IS NULL THEN 0 ELSE id END")),  # type: ignore[arg-type]
+        hidden=Sum(RawSQL("CASE WHEN hidden_at IS NULL THEN 0 ELSE id END")),  # type: ignore[arg-type]
         weighted=Sum(F("score") * F("number")), up=Sum(F("upvotes") * F("id")),
         down=Sum(F("downvotes") * F("id")), tags=tags,
-    ).group_by("topic_id").values_list("n", "top", "edits", "edited", "deleted", "weighted",
-                                       "up", "down", "tags")
+    ).group_by("topic_id").values_list("n", "top", "edits", "edited", "deleted", "hidden",
+                                       "weighted", "up", "down", "tags")
     fingerprint = tuple(rows[0]) if rows else ()
     return (project_slug, topic.id, topic.slug, topic.title, topic.kind, topic.state,
             topic.locked, topic.accepted_post_id, topic.created_at, topic.score,
-            topic.deleted_at, topic.is_private, category.id, category.slug, category.name,
-            fingerprint)
+            topic.deleted_at, topic.hidden_at, topic.is_private, category.id, category.slug,
+            category.name, fingerprint)

@@ -40,6 +40,7 @@ from forum.topics.permissions import (
     can_post_in_category,
     can_reply,
     can_vote,
+    hidden_q,
 )
 from forum.web.errors import Invalid
 
@@ -120,6 +121,9 @@ def readable_q(scope: ReadScope, prefix: str = "") -> Q | None:
         if scope.user_id is not None:
             public |= _q({f"{prefix}author_id": scope.user_id})
         q &= public
+    hidden = hidden_q(scope, prefix)
+    if hidden is not None:
+        q &= hidden
     return q
 
 
@@ -292,7 +296,7 @@ def order_posts(topic: Topic, posts: list[Post]) -> list[Post]:
 # What a topic page shows of a post (not plugin_data, which would be parsed for nothing).
 POST_FIELDS = ("id", "topic_id", "author_id", "number", "reply_to_id", "source", "cooked",
                "score", "upvotes", "downvotes", "edit_count", "created_at", "edited_at",
-               "deleted_at")
+               "deleted_at", "hidden_at", "hidden_reason")
 
 
 async def load_posts(viewer: Viewer, topic: Topic) -> list[Post]:
@@ -301,6 +305,11 @@ async def load_posts(viewer: Viewer, topic: Topic) -> list[Post]:
     query = Post.filter(topic_id=topic.id)
     if not viewer.is_moderator:
         query = query.filter(deleted_at__isnull=True)
+        # Hidden posts (held for review, hidden by flags): moderators and their authors.
+        visible = Q(hidden_at__isnull=True)
+        if viewer.user_id is not None:
+            visible |= Q(author_id=viewer.user_id)
+        query = query.filter(visible)
     posts: list[Post] = await query.order_by("number").only(*POST_FIELDS)
     # Authors in one query of their few shown fields (cheaper than a join of whole rows).
     author_ids = sorted({p.author_id for p in posts})  # type: ignore[attr-defined]
@@ -390,6 +399,9 @@ def _answers_q(scope: ReadScope, base: Q) -> Q:
     q = base & Q(number__gt=1)
     if not scope.see_deleted:
         q &= Q(deleted_at__isnull=True)
+    hidden = hidden_q(scope)
+    if hidden is not None:
+        q &= hidden
     return q
 
 

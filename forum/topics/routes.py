@@ -30,9 +30,17 @@ from forum.text import CookContext, cook
 from forum.topics import queries
 from forum.topics.access import access_topic
 from forum.topics.models import Category, Post, Tag, Topic, TopicKind
-from forum.topics.page_cache import CSRF, Fragment, FragmentCache, slot, topic_version
+from forum.topics.page_cache import (
+    CSRF,
+    Fragment,
+    FragmentCache,
+    has_hidden_posts,
+    slot,
+    topic_version,
+)
 from forum.topics.permissions import ReadScope, Viewer, can_edit_post, can_vote, read_scope
 from forum.topics.queries import ListName, Period, TopicFilter
+from forum.topics.reading import listed_unread, mark_read, read_memo
 from forum.topics.views import CountedToday, record_view
 from forum.web.errors import Invalid, NotFound
 from forum.web.templating import csrf_token, render
@@ -116,6 +124,7 @@ async def project_home(request: Request) -> Response:
     view = await project_view(h.access)
     return await render(request, "topics/project_home.html", _ctx(
         request, h, view=view, access=h.access, categories=categories, latest=latest,
+        unread=await listed_unread(request, h.viewer, latest),
         can_manage=h.access.can(Action.MANAGE_SETTINGS),
         feed_url=f"/p/{h.project.slug}/feed.atom"))
 
@@ -128,6 +137,7 @@ async def topic_list(request: Request) -> Response:
                                         request.query_params.get("before"))
     return await render(request, "topics/list.html", _ctx(
         request, h, title=LIST_TITLES[name], list_name=name.value, listing=listing,
+        unread=await listed_unread(request, h.viewer, listing),
         period=period.value, periods=[p.value for p in Period],
         next_url=page_url(request, listing.next_cursor), heading_extra=None))
 
@@ -153,6 +163,7 @@ async def category_page(request: Request) -> Response:
     return await render(request, "topics/category.html", _ctx(
         request, h, category=category, children=children, listing=listing,
         may_post=can_post_in_category(h.viewer, category),
+        unread=await listed_unread(request, h.viewer, listing),
         feed_url=f"/p/{h.project.slug}/c/{category.slug}/feed.atom",
         next_url=page_url(request, listing.next_cursor)))
 
@@ -165,7 +176,8 @@ async def tag_page(request: Request) -> Response:
     listing = await queries.list_topics(h.scope, TopicFilter(tag_id=tag.id),
                                         request.query_params.get("before"))
     return await render(request, "topics/tag.html", _ctx(
-        request, h, tag=tag, listing=listing, next_url=page_url(request, listing.next_cursor)))
+        request, h, tag=tag, listing=listing, next_url=page_url(request, listing.next_cursor),
+        unread=await listed_unread(request, h.viewer, listing)))
 
 
 # The topic page
@@ -210,14 +222,19 @@ async def render_topic(request: Request, h: Here, topic: Topic, category: Catego
     can_reply_here, can_accept_here = queries.may_reply_and_accept(viewer, topic, category)
     kind = ("anonymous" if viewer.user is None
             else "moderator" if viewer.is_moderator else "signed-in")
-    key = (await topic_version(h.project.slug, topic, category), kind, can_reply_here,
-           can_accept_here)
+    version = await topic_version(h.project.slug, topic, category)
+    if kind == "signed-in" and has_hidden_posts(version):
+        kind = f"user:{viewer.user_id}"  # hidden posts are shown to their own authors
+    key = (version, kind, can_reply_here, can_accept_here)
     cache = fragment_cache(request)
     fragment = cache.get(key)
     if fragment is None:
         fragment = await build_fragment(request, h, topic, category, kind != "anonymous",
                                         can_reply_here, can_accept_here)
         cache.put(key, fragment)
+    if viewer.user is not None:  # what the page shows is read (forum/topics/reading.py)
+        shown = max((p.number for p in fragment.posts.values()), default=0)
+        await mark_read(viewer.user.id, topic.id, shown, memo=read_memo(request.app.state))
     marks = await queries.viewer_marks(viewer, topic)
     posts_html = fill_fragment(request, h, topic, fragment, marks)
     if reply_to is not None and reply_to not in fragment.posts:

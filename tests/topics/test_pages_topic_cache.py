@@ -1,0 +1,99 @@
+"""The topic page's posts come from fragments shared between viewers: each viewer still
+sees only their own votes, bookmarks and edit links, and hidden posts only where allowed."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import httpx
+
+from forum.platform import Platform
+from forum.projects.models import Role
+from forum.topics.hide import hide_post, unhide_post
+from forum.topics.models import Bookmark, Post, Vote
+from tests.factories import add_member, make_project, make_user
+from tests.support import Login
+from tests.topics.read_data import make_category, make_topic, posts_of
+
+
+def pressed_votes(html: str) -> dict[int, str]:
+    """post id -> which vote button is pressed ("up", "down" or "")."""
+    found: dict[int, str] = {}
+    for post_id, body in re.findall(
+            r'<form method="post" action="/posts/(\d+)/vote" class="vote">(.*?)</form>', html,
+            re.S):
+        up = 'class="vote-up voted"' in body
+        down = 'class="vote-down voted"' in body
+        found[int(post_id)] = "up" if up else "down" if down else ""
+    return found
+
+
+async def test_each_viewer_sees_their_own_votes_bookmarks_and_edit_links(
+        client: httpx.AsyncClient, db: None, login: Login) -> None:
+    owner, ann, ben = await make_user(), await make_user(), await make_user()
+    project = await make_project(owner=owner)
+    category = await make_category(project)
+    topic = await make_topic(project, category, owner, replies=3, repliers=[ann, ben])
+    posts = await posts_of(topic)
+    await Post.filter(topic_id=topic.id).update(created_at=datetime.now(UTC))  # editable
+    by_ann = next(p for p in posts if p.author_id == ann.id)  # type: ignore[attr-defined]
+    await Vote.create(post=posts[0], user=ann, value=1)
+    await Vote.create(post=by_ann, user=ben, value=-1)
+    await Bookmark.create(post=posts[1], user=ben)
+    url = f"/p/{project.slug}/t/{topic.id}-{topic.slug}"
+    pages: dict[str, list[str]] = {}
+    for who in (ann, ben, ann):  # ann twice: the second page comes from the fragment
+        await login(who)
+        response = await client.get(url)
+        assert response.status_code == 200
+        pages.setdefault(who.username, []).append(response.text)
+    first, again = pages[ann.username]
+    assert pressed_votes(first) == pressed_votes(again)
+    ann_votes, ben_votes = pressed_votes(first), pressed_votes(pages[ben.username][0])
+    assert ann_votes[posts[0].id] == "up" and ben_votes[posts[0].id] == ""
+    assert ben_votes[by_ann.id] == "down" and by_ann.id not in ann_votes
+    # Nobody votes on their own post: no vote form there.
+    own = [p.id for p in posts if p.author_id == ann.id]  # type: ignore[attr-defined]
+    assert own and all(pid not in ann_votes for pid in own)
+    assert f'action="/posts/{posts[1].id}/bookmark"' in first
+    assert pages[ben.username][0].count("remove bookmark") == 1
+    assert "remove bookmark" not in first
+    edit_links = set(re.findall(rf"/p/{project.slug}/posts/(\d+)/edit", first))
+    assert edit_links == {str(pid) for pid in own}
+    # The session's own CSRF token in every form, never another viewer's or a marker.
+    token = re.search(r'name="csrf_token" value="([^"]+)"', first)
+    assert token is not None
+    ben_token = re.search(r'name="csrf_token" value="([^"]+)"', pages[ben.username][0])
+    assert ben_token is not None and ben_token.group(1) != token.group(1)
+    for html in (first, again):  # one token per page: the session's own
+        assert len(set(re.findall(r'name="csrf_token" value="([^"]+)"', html))) == 1
+    assert ben_token.group(1) not in again
+    assert "\ue000" not in first and "\ue001" not in first
+
+
+async def test_hidden_posts_show_to_their_author_and_moderators_only(
+        client: httpx.AsyncClient, db: None, login: Login, platform: Platform) -> None:
+    owner, author, stranger, moderator = (await make_user(), await make_user(),
+                                          await make_user(), await make_user())
+    project = await make_project(owner=owner)
+    await add_member(project, moderator, Role.MODERATOR)
+    category = await make_category(project)
+    topic = await make_topic(project, category, owner, replies=2, repliers=[author])
+    posts = await posts_of(topic)
+    url = f"/p/{project.slug}/t/{topic.id}-{topic.slug}"
+    await login(stranger)
+    assert f'data-post-id="{posts[1].id}"' in (await client.get(url)).text  # cached now
+    await hide_post(platform, posts[1], "spam flags", moderator.id)
+    for who, sees in ((None, False), (stranger, False), (author, True), (moderator, True),
+                      (stranger, False)):
+        await login(who)
+        html = (await client.get(url)).text
+        assert (f'data-post-id="{posts[1].id}"' in html) is sees, who
+        assert (f'data-post-id="{posts[2].id}"' in html)
+        if sees:
+            assert "Hidden until a moderator reviews it: spam flags" in html
+    await unhide_post(platform, posts[1], moderator.id)
+    await login(stranger)
+    html = (await client.get(url)).text
+    assert f'data-post-id="{posts[1].id}"' in html and "Hidden until" not in html
