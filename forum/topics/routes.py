@@ -276,9 +276,11 @@ async def build_fragment(request: Request, h: Here, topic: Topic, category: Cate
              for p in posts]
     page = queries.TopicPage(topic, category, views, tags, can_reply_here, can_accept_here,
                              next((v for v in views if v.accepted), None))
+    platform = request.app.state.platform
+    flair = await platform.flair(h.project.id, sorted({p.author_id for p in posts}))  # type: ignore[attr-defined]
     template = request.app.state.templates.get_template("topics/_posts.html")
     html = template.render({"current_project": h.project, "page": page, "slot": slot,
-                            "signed_in": signed_in, "csrf_token": CSRF})
+                            "signed_in": signed_in, "csrf_token": CSRF, "flair": flair})
     json_ld = (qa_page_json_ld(request, h.project, page)
                if topic.kind == TopicKind.QUESTION else None)
     for post in posts:  # kept with the fragment: what deciding controls needs, not the text
@@ -297,6 +299,9 @@ def fill_fragment(request: Request, h: Here, topic: Topic, fragment: Fragment,
         if kind == "vote":
             may, mine = can_vote(viewer, post), marks.votes.get(post_id, 0)
             return (kind, post_id, may, mine), lambda: str(controls.vote(post, may, mine, CSRF))
+        if kind == "flag":  # anyone but the author may flag a post
+            may = viewer.user_id != post.author_id  # type: ignore[attr-defined]
+            return (kind, post_id, may), lambda: str(controls.flag(post, may))
         if kind == "edit":
             may = can_edit_post(viewer, post, topic, project, now)
             return (kind, post_id, may), lambda: str(controls.edit(project.slug, post, may))

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 
 import httpx
 
+from forum.gates import Flair
+from forum.hookspecs import hookimpl
 from forum.platform import Platform
 from forum.projects.models import Role
 from forum.topics.hide import hide_post, unhide_post
@@ -97,3 +99,45 @@ async def test_hidden_posts_show_to_their_author_and_moderators_only(
     await login(stranger)
     html = (await client.get(url)).text
     assert f'data-post-id="{posts[1].id}"' in html and "Hidden until" not in html
+
+
+class FlairFixed:
+    """Answers forum_author_flair with made-up figures, counting its calls."""
+
+    PLUGIN_NAME = "flair-fixed"
+
+    def __init__(self) -> None:
+        self.calls: list[list[int]] = []
+
+    @hookimpl
+    def forum_author_flair(self, project_id: int, user_ids: list[int], platform: Platform
+                           ) -> dict[int, Flair]:
+        self.calls.append(user_ids)
+        return {uid: Flair(reputation=4000 + uid, gold=1, silver=0, bronze=3)
+                for uid in user_ids}
+
+
+async def test_authors_flair_and_flag_links(client: httpx.AsyncClient, db: None,
+                                            login: Login, platform: Platform) -> None:
+    owner, ann = await make_user(), await make_user()
+    project = await make_project(owner=owner)
+    category = await make_category(project)
+    topic = await make_topic(project, category, owner, replies=2, repliers=[ann])
+    posts = await posts_of(topic)
+    plugin = FlairFixed()
+    platform.plugins.pm.register(plugin, name=plugin.PLUGIN_NAME)
+    try:
+        url = f"/p/{project.slug}/t/{topic.id}-{topic.slug}"
+        await login(ann)
+        html = (await client.get(url)).text
+        assert plugin.calls == [sorted({owner.id, ann.id})]  # one call for every author
+        assert f'<span class="rep">{4000 + ann.id}</span>' in html
+        assert f'<span class="rep">{4000 + owner.id}</span>' in html
+        assert '<span class="badge-count gold">●1</span>' in html
+        assert "silver\">" not in html
+        flagged = {int(i) for i in re.findall(r'href="/posts/(\d+)/flag"', html)}
+        assert flagged == {p.id for p in posts if p.author_id != ann.id}  # type: ignore[attr-defined]
+        await login(None)
+        assert "/flag" not in (await client.get(url)).text
+    finally:
+        platform.plugins.pm.unregister(plugin)
