@@ -151,7 +151,8 @@ async def test_accepting_as_a_stranger_or_another_topics_post(
         client: httpx.AsyncClient, world: World, login: Login) -> None:
     await login(world.member)
     topic = await new_topic(client, world)
-    other = await new_topic(client, world, title="Another question entirely")
+    other = await new_topic(client, world, title="Another question entirely",
+                            source="A different body.")
     await login(world.outsider)
     answer = (await client.post(f"/api/v1/topics/{topic['id']}/posts",
                                 json={"source": "An answer"})).json()

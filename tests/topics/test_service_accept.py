@@ -60,10 +60,11 @@ async def test_a_maintainer_may_accept_a_stranger_may_not(platform: Platform, wo
 async def test_only_a_live_reply_of_this_question_can_be_accepted(
         platform: Platform, world: World) -> None:
     topic = await start_topic(platform, world)
-    other = await start_topic(platform, world, title="Some other question")
+    other = await start_topic(platform, world, title="Some other question",
+                              source="Another body.")
     foreign = await answer(platform, world, other, world.outsider)
     opening = await Post.get(topic_id=topic.id, number=1)
-    deleted = await answer(platform, world, topic, world.outsider)
+    deleted = await answer(platform, world, topic, world.outsider, "A deleted answer.")
     await Post.filter(id=deleted.id).update(deleted_at=datetime.now(UTC))
     for post_id in (foreign.id, opening.id, deleted.id, 999_999):
         with pytest.raises(UserError) as refused:

@@ -42,9 +42,10 @@ async def test_kind_defaults_to_the_category_and_can_be_chosen(
         platform: Platform, world: World) -> None:
     idea = await start_topic(platform, world, category=world.categories["ideas"])
     assert idea.kind == TopicKind.DISCUSSION
-    bug = await start_topic(platform, world, category=world.categories["bug-reports"])
+    bug = await start_topic(platform, world, category=world.categories["bug-reports"],
+                            source="It crashes.")
     assert bug.kind == TopicKind.BUG_REPORT
-    chosen = await start_topic(platform, world, kind="discussion")
+    chosen = await start_topic(platform, world, kind="discussion", source="Let us talk.")
     assert chosen.kind == TopicKind.DISCUSSION
 
 

@@ -80,7 +80,8 @@ async def test_a_topic_with_replies_is_deleted_by_moderators_only(
         await service.delete_topic(platform, await world.viewer(world.member), topic)
     assert refused.value.status == 403
     assert (await Topic.get(id=topic.id)).deleted_at is None
-    own = await start_topic(platform, world, title="Asked by mistake here")
+    own = await start_topic(platform, world, title="Asked by mistake here",
+                            source="Oops, wrong place.")
     await service.delete_topic(platform, await world.viewer(world.member), own)
     assert (await Topic.get(id=own.id)).deleted_at is not None
 

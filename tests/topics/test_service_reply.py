@@ -34,7 +34,8 @@ async def test_reply_numbers_posts_and_keeps_last_activity(
 async def test_reply_to_must_be_a_post_of_the_same_topic(platform: Platform, world: World
                                                          ) -> None:
     topic = await start_topic(platform, world)
-    elsewhere = await start_topic(platform, world, title="Another question here")
+    elsewhere = await start_topic(platform, world, title="Another question here",
+                                  source="Another body.")
     foreign = await Post.get(topic_id=elsewhere.id, number=1)
     before = await snapshot()
     with pytest.raises(UserError) as refused:
