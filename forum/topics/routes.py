@@ -41,6 +41,7 @@ from forum.topics.page_cache import (
 from forum.topics.permissions import ReadScope, Viewer, can_edit_post, can_vote, read_scope
 from forum.topics.queries import ListName, Period, TopicFilter
 from forum.topics.reading import listed_unread, mark_read, read_memo
+from forum.topics.triage import closed_notice, merged_target
 from forum.topics.views import CountedToday, record_view
 from forum.web.errors import Invalid, NotFound
 from forum.web.templating import csrf_token, render
@@ -193,7 +194,16 @@ def parse_topic_ref(ref: str) -> tuple[int, str | None]:
 async def topic_page(request: Request) -> Response:
     h = await here(request, scoped=False)
     topic_id, _ = parse_topic_ref(request.path_params["ref"])
-    topic, category = await access_topic(h.viewer, h.project, topic_id)
+    try:
+        topic, category = await access_topic(h.viewer, h.project, topic_id)
+    except NotFound:
+        topic = None
+    if topic is None or topic.merged_into_id is not None:
+        # A duplicate merged into another topic lives on as a redirect to it.
+        target = await merged_target(h.viewer, h.project, topic_id)
+        if target is None:
+            raise NotFound("No such topic.")
+        return RedirectResponse(topic_url(h.project.slug, target), status_code=301)
     canonical = topic_url(h.project.slug, topic)
     if request.url.path != canonical:
         query = f"?{request.url.query}" if request.url.query else ""
@@ -245,8 +255,14 @@ async def render_topic(request: Request, h: Here, topic: Topic, category: Catego
         draft = f"@{target.author.username} wrote:\n{quoted}\n\n"
     page = queries.TopicPage(topic, category, [], fragment.tags, can_reply_here,
                              can_accept_here, None)
+    triage = None
+    if viewer.is_moderator:
+        triage = {"topic": topic, "project": h.project,
+                  "categories": await queries.postable_categories(
+                      viewer, await read_scope(viewer, h.project.id))}
     return await render(request, "topics/topic.html", _ctx(
         request, h, page=page, topic=topic, category=category, json_ld=fragment.json_ld,
+        closed=await closed_notice(viewer, h.project, topic), triage=triage,
         canonical=absolute(request, topic_url(h.project.slug, topic)), reply_to=reply_to,
         draft=draft, errors=errors or {}, message=message, posts_html=posts_html),
         status_code=status_code)

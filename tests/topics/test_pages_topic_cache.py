@@ -12,8 +12,10 @@ from forum.gates import Flair
 from forum.hookspecs import hookimpl
 from forum.platform import Platform
 from forum.projects.models import Role
+from forum.topics.access import load_viewer
 from forum.topics.hide import hide_post, unhide_post
-from forum.topics.models import Bookmark, Post, Vote
+from forum.topics.models import Bookmark, CloseReason, Post, Vote
+from forum.topics.triage import close_topic, merge_topic
 from tests.factories import add_member, make_project, make_user
 from tests.support import Login
 from tests.topics.read_data import make_category, make_topic, posts_of
@@ -141,3 +143,34 @@ async def test_authors_flair_and_flag_links(client: httpx.AsyncClient, db: None,
         assert "/flag" not in (await client.get(url)).text
     finally:
         platform.plugins.pm.unregister(plugin)
+
+
+async def test_triage_on_the_topic_page(client: httpx.AsyncClient, db: None, login: Login,
+                                        platform: Platform) -> None:
+    owner, moderator, member = await make_user(), await make_user(), await make_user()
+    project = await make_project(owner=owner)
+    await add_member(project, moderator, Role.MODERATOR)
+    await add_member(project, member, Role.MEMBER)
+    category = await make_category(project)
+    original = await make_topic(project, category, owner, replies=1)
+    duplicate = await make_topic(project, category, member, replies=1)
+    third = await make_topic(project, category, member)
+    viewer = await load_viewer(moderator, project)
+    url = f"/p/{project.slug}/t/{original.id}-{original.slug}"
+    await login(moderator)
+    assert f'action="/p/{project.slug}/t/{original.id}/merge"' in (await client.get(url)).text
+    await login(member)
+    assert "/merge\"" not in (await client.get(url)).text and 'class="triage"' not in (
+        await client.get(url)).text
+    # A topic closed as a duplicate says of what, with a link.
+    await close_topic(platform, viewer, third, CloseReason.DUPLICATE, duplicate_of=original.id)
+    html = (await client.get(f"/p/{project.slug}/t/{third.id}-{third.slug}")).text
+    assert f'Closed as a duplicate of <a href="{url}" rel="nofollow">{original.title}</a>' in html
+    # A merged duplicate's URL redirects to the topic it went into.
+    await merge_topic(platform, viewer, duplicate, original.id)
+    for who in (member, None):
+        await login(who)
+        response = await client.get(f"/p/{project.slug}/t/{duplicate.id}-{duplicate.slug}")
+        assert response.status_code == 301 and response.headers["location"] == url
+    response = await client.get(f"/p/{project.slug}/t/999999")
+    assert response.status_code == 404
