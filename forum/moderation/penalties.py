@@ -110,9 +110,13 @@ async def check_target(actor: User, target: User, project: Project | None,
                         "penalise them.")
 
 
-def require_moderator(access: ProjectAccess) -> None:
+async def require_moderator(actor: User, access: ProjectAccess) -> None:
     if not access.can(Action.MODERATE):
         raise Forbidden("Only the project's moderators may penalise users here.")
+    # A moderator suspended or banned here has no moderator tools either.
+    reason = await refusal_for(Attempt(Act.MODERATE, actor.id, access.project.id))
+    if reason:
+        raise Forbidden(reason)
 
 
 def require_admin(user: User) -> None:
@@ -149,7 +153,7 @@ async def check_penalise(platform: Platform, actor: User, target: User,
         require_admin(actor)
         await check_target(actor, target, None, None)
     else:
-        require_moderator(access)
+        await require_moderator(actor, access)
         await check_target(actor, target, access.project, access.role)
     return await do_penalise(platform, actor, target, access.project if access else None,
                              draft)
@@ -181,7 +185,7 @@ async def check_lift(platform: Platform, actor: User, penalty: Penalty,
     if access is None:
         require_admin(actor)
     else:
-        require_moderator(access)
+        await require_moderator(actor, access)
         target = await User.get(id=penalty.user_id)
         await check_target(actor, target, access.project, access.role)
     if not is_active(penalty):

@@ -31,6 +31,12 @@ def forum_routes() -> list[BaseRoute]:
 
 
 @hookimpl
+def forum_template_outlets() -> dict[str, str]:
+    """Moderators find a user's penalties from the user's profile."""
+    return {"user_profile": "moderation/penalties_profile_link.html"}
+
+
+@hookimpl
 async def forum_refuse(attempt: Attempt, platform: Platform) -> str | None:
     """Active penalties first, then terms not yet accepted."""
     from forum.moderation import penalties, terms

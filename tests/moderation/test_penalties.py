@@ -146,3 +146,18 @@ async def test_a_moderator_may_not_lift_a_penalty_of_someone_above_them(
                                    await access_project(moderator, project.slug), "")
     await penalty.refresh_from_db()
     assert penalty.lifted_at is None
+
+
+async def test_a_suspended_moderator_has_no_moderator_tools(db: None,
+                                                            platform: Platform) -> None:
+    owner, moderator, member = await make_user(), await make_user(), await make_user()
+    project = await make_project(owner=owner)
+    await add_member(project, moderator, Role.MODERATOR)
+    await penalties.check_penalise(platform, owner, moderator,
+                                   await access_project(owner, project.slug),
+                                   draft(PenaltyKind.SUSPEND))
+    with pytest.raises(Forbidden) as raised:
+        await penalties.check_penalise(platform, moderator, member,
+                                       await access_project(moderator, project.slug), draft())
+    assert "You are suspended in this project" in raised.value.message
+    assert await Penalty.filter(user_id=member.id).count() == 0

@@ -209,3 +209,20 @@ async def test_project_penalty_cannot_be_lifted_through_the_admin_url(
                               json={})).status_code == 404
     assert (await client.post(f"/api/v1/projects/scoped/users/{'nobody'}/penalties/"
                               f"{penalty_id}/lift", json={})).status_code == 404
+
+
+async def test_profile_outlet_links_moderators_to_the_penalties(platform: Platform) -> None:
+    from types import SimpleNamespace
+
+    template = platform.templates.get_template("moderation/penalties_profile_link.html")
+    me, them = SimpleNamespace(id=1), SimpleNamespace(id=2, username="them")
+    project = SimpleNamespace(slug="proj")
+
+    def shown(user: object, viewer: object) -> bool:
+        html = template.render(user=user, profile_user=them, project=project, viewer=viewer)
+        return "/p/proj/u/them/penalties" in html
+
+    assert shown(me, SimpleNamespace(is_moderator=True))
+    assert not shown(me, SimpleNamespace(is_moderator=False))
+    assert not shown(None, SimpleNamespace(is_moderator=False))
+    assert not shown(them, SimpleNamespace(is_moderator=True))  # not on one's own profile
