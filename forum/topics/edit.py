@@ -80,7 +80,7 @@ async def check_edit_post(platform: Platform, viewer: Viewer, post: Post,
     await require_allowed(platform, viewer, project.id,
                           Act.EDIT_OWN_POST if own else Act.EDIT_OTHERS_POST,
                           topic_id=topic.id, post_id=post.id, target_user_id=author_id)
-    if data.source == post.source:  # only the title changes: nothing new to screen
+    if data.source == post.source and data.title in (None, topic.title):
         return EditDraft(post.source, await cook_post(project, viewer, post.source, topic.id))
     screened = await screen_text(platform, viewer, project.id, data.source,
                                  title=data.title, topic_id=topic.id, post_id=post.id, ip=ip)

@@ -138,6 +138,14 @@ def hidden_q(scope: ReadScope, prefix: str = "") -> Q | None:
     return visible
 
 
+def visible_posts_q(viewer: Viewer) -> Q | None:
+    """The posts of a readable topic that are not hidden from ``viewer`` (``can_see_post``
+    as a filter, deletion aside): None for moderators, who see them all."""
+    if viewer.is_moderator:
+        return None
+    return hidden_q(ReadScope(0, frozenset(), False, False, viewer.user_id))
+
+
 # Writing. Each rule answers yes or no; the verbs turn a "no" into a refusal with a reason.
 
 

@@ -162,3 +162,26 @@ async def test_hide_and_unhide_are_idempotent_and_announce_held_posts(
     await hide_post(platform, await Post.get(id=opening.id), "Spam.", world.moderator.id)
     assert (await Topic.get(id=topic.id)).hidden_at is not None
     assert (await client.get(f"/api/v1/topics/{topic.id}")).status_code == 404
+
+
+async def test_the_query_filters_match_can_see_post(platform: Platform, world: World) -> None:
+    from forum.topics.permissions import hidden_q, read_scope, visible_posts_q
+    from tests.topics.conftest import answer, start_topic
+
+    topic = await start_topic(platform, world)
+    shown = await answer(platform, world, topic, world.outsider, "Shown answer.")
+    held = await answer(platform, world, topic, world.outsider, "Held answer.")
+    await hide_post(platform, held, "Spam?", None)
+    for user in (world.outsider, world.member, world.moderator, None):
+        viewer = await world.viewer(user)
+        query = Post.filter(topic_id=topic.id)
+        q = visible_posts_q(viewer)
+        ids = set(await (query.filter(q) if q is not None else query).values_list(
+            "id", flat=True))
+        expected = {p.id for p in await Post.filter(topic_id=topic.id)
+                    if can_see_post(viewer, p)}
+        assert ids == expected, user
+        assert (held.id in ids) is (user in (world.outsider, world.moderator)), user
+        assert shown.id in ids
+        scope_q = hidden_q(await read_scope(viewer, world.project.id), "topic__")
+        assert (scope_q is None) is (user is world.moderator)

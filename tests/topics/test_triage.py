@@ -265,3 +265,28 @@ async def test_close_with_a_reason(
         "resolved_elsewhere", "https://github.com/acme/lib/issues/7")
     notice = await closed_notice(await world.viewer(None), world.project, stored)
     assert notice is not None and notice.link_href == "https://github.com/acme/lib/issues/7"
+
+
+async def test_the_triage_and_closed_templates_render(
+        platform: Platform, client: httpx.AsyncClient, world: World, login: Login) -> None:
+    await login(world.member)
+    created = await new_topic(client, world, "How do I parse dates?")
+    topic = await Topic.get(id=created["id"])
+    categories = list(world.categories.values())
+    html = platform.templates.get_template("topics/_triage.html").render({
+        "topic": topic, "project": world.project, "categories": categories,
+        "csrf_token": "tok"})
+    for action in ("move", "kind", "merge", "split", "close"):
+        assert f'action="/p/acme/t/{topic.id}/{action}"' in html
+    assert html.count('name="csrf_token" value="tok"') == 5
+    assert 'value="questions" selected' in html and "style=" not in html
+    await Topic.filter(id=topic.id).update(state=TopicState.CLOSED, close_reason="other",
+                                           close_detail="Asked <b>elsewhere</b>.")
+    await topic.refresh_from_db()
+    assert "/state" in platform.templates.get_template("topics/_triage.html").render({
+        "topic": topic, "project": world.project, "categories": categories,
+        "csrf_token": "tok"})
+    notice = await closed_notice(await world.viewer(None), world.project, topic)
+    shown = platform.templates.get_template("topics/_closed_notice.html").render(
+        {"closed_notice": notice})
+    assert "Closed." in shown and "Asked &lt;b&gt;elsewhere&lt;/b&gt;." in shown
