@@ -300,7 +300,7 @@ def forum_jobs() -> list[JobDefinition]:
 def forum_cron() -> list[CronDefinition]:
     from forum.reputation.badges import EVALUATE_ALL_JOB
 
-    return [CronDefinition(EVALUATE_ALL_JOB, minute={17}, hour={3})]
+    return [CronDefinition(EVALUATE_ALL_JOB, minute={41}, hour={2})]
 
 
 @hookimpl

@@ -163,7 +163,8 @@ async def test_retry_puts_a_failed_job_back_in_redis(
 def test_cron_entries_map_to_arq_cron_in_utc(arq_platform: Platform) -> None:
     worker = build_worker(arq_platform, handle_signals=False)
     crons = {c.name: c for c in worker.cron_jobs}
-    assert set(crons) == {
+    # Domains add their own entries (badges, reputation, moderation): these at least.
+    assert set(crons) >= {
         "cron:jobs.prune_finished:[]",
         "cron:sample.tick:[('label', 'every-minute')]",
         "cron:testjobs.record:[('label', 'weekly')]",
