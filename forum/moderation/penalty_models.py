@@ -81,7 +81,7 @@ class TermsDocument(Model):
 
     class Meta:
         table = "terms_documents"
-        indexes = (("project_id", "kind", "version"),)
+        unique_together = (("project", "kind", "version"),)
 
 
 class TermsAcceptance(Model):

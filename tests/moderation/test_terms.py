@@ -169,3 +169,38 @@ async def test_demo_publishes_a_code_of_conduct_its_users_accepted(db: None,
     assert len(members) >= 3
     for user_id in members:
         assert await platform.refusal(Attempt(Act.REPLY, user_id, project_id)) is None
+
+
+async def test_pages_render_for_each_kind_of_visitor(client: httpx.AsyncClient, login: Login,
+                                                     db: None) -> None:
+    admin, lead = await make_user(admin=True), await make_user()
+    project = await make_project("pages")
+    await add_member(project, lead, Role.LEAD)
+    empty = await client.get("/p/pages/terms")
+    assert empty.status_code == 200 and 'id="terms-none"' in empty.text
+
+    await login(lead)
+    form = await client.get("/p/pages/terms/publish")
+    assert form.status_code == 200 and 'id="terms-publish"' in form.text
+    assert (await post_form(client, "/p/pages/terms/publish",
+                            {"kind": "code_of_conduct", "source": "Be **kind**."})
+            ).status_code == 303
+    own = await client.get("/p/pages/terms")
+    assert 'id="terms-accepted"' in own.text and "/p/pages/terms/publish" in own.text
+
+    await login(admin)
+    admin_form = await client.get("/admin/terms")
+    assert admin_form.status_code == 200
+    assert (await post_form(client, "/admin/terms", {"kind": "terms", "source": "Rules."})
+            ).status_code == 303
+
+    await login(None)
+    anonymous = await client.get("/p/pages/terms")
+    assert anonymous.status_code == 200
+    assert "<strong>kind</strong>" in anonymous.text and "Rules." in anonymous.text
+    assert "to accept them" in anonymous.text and 'id="terms-accept"' not in anonymous.text
+    api = (await client.get("/api/v1/projects/pages/terms")).json()
+    assert [(d["project"], d["kind"], d["accepted"]) for d in api["documents"]] == [
+        (None, "terms", False), ("pages", "code_of_conduct", False)]
+    assert (await client.post("/api/v1/projects/pages/terms/accept",
+                              json={})).status_code == 401
