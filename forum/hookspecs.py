@@ -95,6 +95,15 @@ BadgeLevel = Literal["bronze", "silver", "gold"]
 
 
 @dataclass(frozen=True)
+class UnreadPosts:
+    """What a user has not read yet in a topic they track or watch: how many posts, and
+    the number of the first (where the "3 new" badge links)."""
+
+    count: int
+    first_number: int
+
+
+@dataclass(frozen=True)
 class BadgeRule:
     """A badge and how it is earned. ``evaluate(ctx)`` returns who earns it now in
     ``ctx.project_id`` (user ids, or ``BadgeGrant`` with a post); returning people who
@@ -197,6 +206,16 @@ def forum_author_flair(
 ) -> Awaitable[dict[int, gates.Flair]] | dict[int, gates.Flair] | None:
     """Reputation and badge counts of these users in the project, in a bounded number of
     queries whatever the number of users."""
+
+
+@hookspec
+def forum_topic_unread(
+    user_id: int, topic_ids: list[int], platform: Platform
+) -> Awaitable[dict[int, UnreadPosts]] | dict[int, UnreadPosts] | None:
+    """Unread posts per topic, for those of ``topic_ids`` this user tracks or watches
+    (topics left out have none, or are normal or muted for them), in a bounded number of
+    queries whatever the number of topics. The caller passes only topics the user may read.
+    """
 
 
 # Event hooks: one per domain event, named by ``Event.hook``

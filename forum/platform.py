@@ -16,6 +16,7 @@ import jinja2
 
 from forum.events import Event
 from forum.gates import Attempt, Draft, Flair, Screening, Verdict
+from forum.hookspecs import UnreadPosts
 from forum.plugins import PluginManager
 from forum.search import SearchBackend, build_search
 from forum.settings import Settings
@@ -107,6 +108,19 @@ class Platform:
             answer = await result if inspect.isawaitable(result) else result
             if answer:
                 found.update(answer)
+        return found
+
+    async def unread(self, user_id: int, topic_ids: list[int]) -> dict[int, UnreadPosts]:
+        """Unread posts per topic for those of ``topic_ids`` (all readable by the user) that
+        the user tracks or watches; other topics are left out."""
+        found: dict[int, UnreadPosts] = {}
+        if not topic_ids:
+            return found
+        for result in self.plugins.pm.hook.forum_topic_unread(
+                user_id=user_id, topic_ids=topic_ids, platform=self):
+            answer = await result if inspect.isawaitable(result) else result
+            for topic_id, posts in (answer or {}).items():
+                found.setdefault(topic_id, posts)  # the first answer for a topic wins
         return found
 
 

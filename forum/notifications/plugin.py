@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from forum.hookspecs import JobDefinition, hookimpl
+from forum.hookspecs import JobDefinition, UnreadPosts, hookimpl
 
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
@@ -23,9 +23,17 @@ def forum_models() -> list[str]:
 
 @hookimpl
 def forum_routes() -> list[BaseRoute]:
+    from forum.notifications import unread_routes
     from forum.notifications.routes import routes
 
-    return routes()
+    return [*routes(), *unread_routes.routes()]
+
+
+@hookimpl
+async def forum_topic_unread(user_id: int, topic_ids: list[int]) -> dict[int, UnreadPosts]:
+    from forum.notifications.unread import topic_unread
+
+    return await topic_unread(user_id, topic_ids)
 
 
 @hookimpl

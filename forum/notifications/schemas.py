@@ -84,3 +84,20 @@ class WatchIn(BaseModel):
 
 class WatchOut(BaseModel):
     level: WatchLevel
+
+
+class UnreadTopicOut(BaseModel):
+    id: int
+    title: str
+    url: str = Field(description="The topic's page.")
+    category: str = Field(description="The category's slug.")
+    unread: int = Field(description="Posts you have not read yet (your own excluded).")
+    first_unread_number: int
+    first_unread_url: str = Field(description="The topic's page at its first unread post.")
+    last_posted_at: datetime
+
+
+class UnreadTopicList(BaseModel):
+    topics: list[UnreadTopicOut]
+    next_cursor: str | None = Field(
+        description="Pass as ?cursor= for the next page; null on the last page.")

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 @hookimpl
 def forum_models() -> list[str]:
-    return ["forum.topics.models"]
+    return ["forum.topics.models", "forum.topics.reading"]
 
 
 @hookimpl
