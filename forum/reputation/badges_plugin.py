@@ -13,6 +13,8 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from tortoise.expressions import Subquery
+
 from forum import events
 from forum.hookspecs import (
     BadgeContext,
@@ -53,14 +55,26 @@ def _questions(project_id: int) -> QuerySet[Post]:
                        number=1, deleted_at__isnull=True, hidden_at__isnull=True)
 
 
-async def _pairs(query: QuerySet[Post]) -> list[BadgeGrant]:
+def _holders(ctx: BadgeContext, slug: str) -> Subquery:
+    """Who holds the badge already, as a subquery (a list of ids could outgrow the
+    database's limit on parameters)."""
+    from forum.reputation.badges import BadgeAward
+
+    return Subquery(BadgeAward.filter(project_id=ctx.project_id, badge=slug).values(
+        "user_id"))
+
+
+async def _new_pairs(query: QuerySet[Post], ctx: BadgeContext) -> list[BadgeGrant]:
+    """(author, post) of the posts the badge was not given for yet."""
     rows: list[Any] = list(await query.values_list("author_id", "id"))
-    return [BadgeGrant(int(author), int(post)) for author, post in rows]
+    return [BadgeGrant(int(author), int(post)) for author, post in rows
+            if int(post) not in ctx.held_posts]
 
 
-async def _first_per_author(query: QuerySet[Post], ctx: BadgeContext) -> list[BadgeGrant]:
+async def _first_per_author(query: QuerySet[Post], ctx: BadgeContext, slug: str
+                            ) -> list[BadgeGrant]:
     """The earliest qualifying post of each author who does not hold the badge yet."""
-    rows: list[Any] = list(await query.exclude(author_id__in=list(ctx.held_by)).order_by(
+    rows: list[Any] = list(await query.exclude(author_id__in=_holders(ctx, slug)).order_by(
         "created_at", "id").values_list("author_id", "id"))
     first: dict[int, int] = {}
     for author, post in rows:
@@ -94,8 +108,7 @@ def score_rule(slug: str, name: str, level: BadgeLevel, of: str, threshold: int
 
     async def evaluate(ctx: BadgeContext) -> list[BadgeGrant]:
         base = _questions(ctx.project_id) if of == "question" else _answers(ctx.project_id)
-        return await _pairs(base.filter(score__gte=threshold).exclude(
-            id__in=list(ctx.held_posts)))
+        return await _new_pairs(base.filter(score__gte=threshold), ctx)
 
     return BadgeRule(slug, name, f"{of.capitalize()} score of {threshold} or more.", level,
                      evaluate, multiple=True)
@@ -103,8 +116,8 @@ def score_rule(slug: str, name: str, level: BadgeLevel, of: str, threshold: int
 
 def views_rule(slug: str, name: str, level: BadgeLevel, threshold: int) -> BadgeRule:
     async def evaluate(ctx: BadgeContext) -> list[BadgeGrant]:
-        return await _pairs(_questions(ctx.project_id).filter(
-            topic__view_count__gte=threshold).exclude(id__in=list(ctx.held_posts)))
+        return await _new_pairs(_questions(ctx.project_id).filter(
+            topic__view_count__gte=threshold), ctx)
 
     return BadgeRule(slug, name, f"Asked a question with {threshold:,} views.", level,
                      evaluate, multiple=True)
@@ -117,7 +130,7 @@ def streak_rule(slug: str, name: str, level: BadgeLevel, days: int) -> BadgeRule
     async def evaluate(ctx: BadgeContext) -> list[int]:
         since = ctx.now - timedelta(days=2 * days + 1)
         rows: list[Any] = list(await _answers(ctx.project_id).filter(
-            created_at__gte=since).exclude(author_id__in=list(ctx.held_by)).values_list(
+            created_at__gte=since).exclude(author_id__in=_holders(ctx, slug)).values_list(
             "author_id", "created_at"))
         dates: dict[int, set[date]] = defaultdict(set)
         for author, created in rows:
@@ -142,11 +155,13 @@ def longest_run(days: set[date]) -> int:
 
 
 async def _student(ctx: BadgeContext) -> list[BadgeGrant]:
-    return await _first_per_author(_questions(ctx.project_id).filter(score__gte=1), ctx)
+    return await _first_per_author(_questions(ctx.project_id).filter(score__gte=1), ctx,
+                                   "student")
 
 
 async def _teacher(ctx: BadgeContext) -> list[BadgeGrant]:
-    return await _first_per_author(_answers(ctx.project_id).filter(score__gte=1), ctx)
+    return await _first_per_author(_answers(ctx.project_id).filter(score__gte=1), ctx,
+                                   "teacher")
 
 
 async def _helper(ctx: BadgeContext) -> list[BadgeGrant]:
@@ -170,21 +185,21 @@ async def _self_learner(ctx: BadgeContext) -> list[BadgeGrant]:
     return [BadgeGrant(int(a), int(p)) for a, asker, p in rows if a == asker]
 
 
-async def _voters(ctx: BadgeContext, value: int) -> list[int]:
+async def _voters(ctx: BadgeContext, value: int, slug: str) -> list[int]:
     from forum.topics.models import Vote
 
     rows: list[Any] = list(await Vote.filter(
         post__topic__project_id=ctx.project_id, value=value).exclude(
-        user_id__in=list(ctx.held_by)).distinct().values_list("user_id", flat=True))
+        user_id__in=_holders(ctx, slug)).distinct().values_list("user_id", flat=True))
     return [int(u) for u in rows]
 
 
 async def _supporter(ctx: BadgeContext) -> list[int]:
-    return await _voters(ctx, 1)
+    return await _voters(ctx, 1, "supporter")
 
 
 async def _critic(ctx: BadgeContext) -> list[int]:
-    return await _voters(ctx, -1)
+    return await _voters(ctx, -1, "critic")
 
 
 async def _editor(ctx: BadgeContext) -> list[BadgeGrant]:
@@ -193,7 +208,7 @@ async def _editor(ctx: BadgeContext) -> list[BadgeGrant]:
 
     rows: list[Any] = list(await PostRevision.filter(
         post__topic__project_id=ctx.project_id, number__gt=1,
-        editor_id__isnull=False).exclude(editor_id__in=list(ctx.held_by)).order_by(
+        editor_id__isnull=False).exclude(editor_id__in=_holders(ctx, "editor")).order_by(
         "created_at", "id").values_list("editor_id", "post__author_id", "post_id"))
     first: dict[int, int] = {}
     for editor, author, post in rows:

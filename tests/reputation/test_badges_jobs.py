@@ -18,7 +18,7 @@ from forum.notifications.service import describe, post_url
 from forum.platform import Platform, build_platform
 from forum.plugins import PluginManager
 from forum.projects.models import ProjectPlugin
-from forum.reputation import badges
+from forum.reputation import badges, badges_plugin
 from forum.reputation.badges import (
     EVALUATE_JOB,
     BadgeAward,
@@ -187,8 +187,9 @@ async def test_demo_awards_badges_once(platform: Platform) -> None:
     assert f"{count} badges" in first.created
     assert {"teacher", "student", "supporter"} <= set(
         await BadgeAward.all().values_list("badge", flat=True))
-    second = await seed_demo(platform)
-    assert not any("badges" in line for line in second.created)
+    # Seeding again awards nothing new (the hook alone: the whole demo is slow).
+    project_id = int(str((await BadgeAward.first()).project_id))  # type: ignore[union-attr]
+    assert await badges_plugin.forum_demo(platform, project_id, {}) == []
     assert await BadgeAward.all().count() == count
 
 
