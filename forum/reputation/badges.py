@@ -116,7 +116,8 @@ def registered_rules(platform: Platform) -> dict[str, RegisteredRule]:
     the first."""
     found: dict[str, RegisteredRule] = {}
     core = platform.plugins.core
-    for impl in reversed(platform.plugins.hook.forum_badge_rules.get_hookimpls()):
+    # get_hookimpls() lists the plugins in registration order: the core's come first.
+    for impl in platform.plugins.hook.forum_badge_rules.get_hookimpls():
         for rule in impl.function() or []:
             if rule.slug in found:
                 log.warning("badge %r of %s is already registered by %s; ignored",

@@ -25,6 +25,7 @@ from forum.reputation.badges import (
     BadgeFact,
     BadgeSweep,
     evaluate_project,
+    registered_rules,
 )
 from forum.settings import Settings
 from forum.topics.models import Post
@@ -147,7 +148,9 @@ class WelcomeBadges:
     @hookimpl
     def forum_badge_rules(self) -> list[BadgeRule]:
         return [BadgeRule("welcomer", "Welcomer", "Answered someone.", "gold", self.welcomers),
-                BadgeRule("broken", "Broken", "Never works.", "bronze", self.broken)]
+                BadgeRule("broken", "Broken", "Never works.", "bronze", self.broken),
+                # A slug the core already uses: the core's rule stays.
+                BadgeRule("teacher", "Fake Teacher", "Anyone.", "gold", self.welcomers)]
 
     async def welcomers(self, ctx: BadgeContext) -> list[int]:
         rows = await Post.filter(topic__project_id=ctx.project_id, number__gt=1
@@ -170,6 +173,8 @@ async def test_a_plugin_adds_badges_where_it_is_enabled(settings: Settings) -> N
     await set_score(posts[1], 1)
     awarded = [(a.badge, a.user_id) for a in await evaluate_project(platform, project.id)]  # type: ignore[attr-defined]
     assert awarded == [("teacher", helper.id)]
+    assert registered_rules(platform)["teacher"].rule.name == "Teacher"
+    assert registered_rules(platform)["welcomer"].plugin == "welcome_badges"
     await ProjectPlugin.create(project=project, name="welcome_badges")
     awarded = [(a.badge, a.user_id, a.level)  # type: ignore[attr-defined]
                for a in await evaluate_project(platform, project.id)]
