@@ -221,3 +221,19 @@ async def test_moderation_settings_page_and_api(
                                               "claim_minutes": "45"})
     assert response.status_code == 303
     assert (await client.get(api)).json()["claim_minutes"] == 45
+
+
+async def test_profile_outlet_links_to_the_user_flag_form(app: object, web_world: World) -> None:
+    from types import SimpleNamespace
+
+    from forum.platform import Platform
+
+    platform: Platform = web_world.platform
+    template = platform.templates.get_template("moderation/_profile_flag.html")
+    context = {"project": web_world.project, "profile_user": web_world.author}
+    html = template.render({**context, "user": web_world.flaggers[0]})
+    assert f'/p/{web_world.project.slug}/u/{web_world.author.username}/flag"' in html
+    assert "/flag" not in template.render({**context, "user": web_world.author})
+    assert "/flag" not in template.render({**context, "user": None})
+    # Rendered where no profile is shown, it shows nothing (and does not fail).
+    assert "/flag" not in template.render({"user": SimpleNamespace(id=1)})
