@@ -164,6 +164,10 @@ async def test_a_new_tag_asks_create_tag_and_existing_ones_do_not(
     refused = await new_topic(client, world, tags=["brand-new"])
     assert refused.status_code == 403
     assert "150 reputation" in refused.json()["error"]["message"]
+    form = await post_form(client, "/p/acme/new", {
+        "title": "How do I parse dates?", "source": "With what?", "category": "questions",
+        "tags": "brand-new"})
+    assert form.status_code == 403 and "150 reputation" in form.text
     assert not await Tag.exists(name="brand-new")
     await Tag.create(project_id=world.project.id, name="known")
     assert (await new_topic(client, world, tags=["known"])).status_code == 201
