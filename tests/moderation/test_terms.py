@@ -11,8 +11,7 @@ from forum.gates import Act, Attempt
 from forum.moderation.audit import AuditEntry
 from forum.moderation.penalty_models import TermsAcceptance, TermsDocument
 from forum.platform import Platform
-from forum.projects.demo import seed_demo
-from forum.projects.models import Membership, Project, Role
+from forum.projects.models import Project, Role
 from forum.topics.categories import ensure_default_categories
 from tests.factories import add_member, make_project, make_user
 from tests.support import Login, post_form
@@ -159,16 +158,20 @@ async def test_platform_terms_apply_in_every_project(client: httpx.AsyncClient, 
 
 async def test_demo_publishes_a_code_of_conduct_its_users_accepted(db: None,
                                                                    platform: Platform) -> None:
-    await seed_demo(platform)
-    await seed_demo(platform)  # idempotent
+    from forum.moderation.penalties_plugin import forum_demo
+
+    owner, member, outsider = await make_user(), await make_user(), await make_user()
+    project = await make_project(owner=owner)
+    await add_member(project, member)
+    assert await forum_demo(platform, project.id, {"admin": outsider.id}) == [
+        "code of conduct v1"]
+    assert await forum_demo(platform, project.id, {"admin": outsider.id}) == []  # idempotent
     [doc] = await TermsDocument.all()
-    assert doc.kind == "code_of_conduct" and doc.version == 1
-    project_id = doc.project_id
-    assert project_id is not None
-    members = [m.user_id for m in await Membership.filter(project_id=project_id)]  # type: ignore[attr-defined]
-    assert len(members) >= 3
-    for user_id in members:
-        assert await platform.refusal(Attempt(Act.REPLY, user_id, project_id)) is None
+    assert (doc.project_id, doc.kind, doc.version) == (project.id, "code_of_conduct", 1)
+    for user in (owner, member, outsider):
+        assert await platform.refusal(Attempt(Act.REPLY, user.id, project.id)) is None
+    newcomer = await make_user()
+    assert await platform.refusal(Attempt(Act.REPLY, newcomer.id, project.id)) is not None
 
 
 async def test_pages_render_for_each_kind_of_visitor(client: httpx.AsyncClient, login: Login,
