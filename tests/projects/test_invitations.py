@@ -152,8 +152,8 @@ async def test_anonymous_visitor_is_asked_to_log_in(
     page = await client.get(f"/invitations/accept?token={token}")
     assert page.status_code == 200
     assert "/login?next=" in page.text and 'action="/invitations/accept"' not in page.text
-    # The page has no form for a visitor; take the session's CSRF token from the layout.
-    csrf = re.search(r'"X-CSRF-Token": "([^"]+)"', page.text)
+    # The page has no form for a visitor; take the session's CSRF token from the log-in form.
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', (await client.get("/login")).text)
     assert csrf
     response = await client.post("/invitations/accept",
                                  data={"token": token, "csrf_token": csrf.group(1)})
