@@ -236,3 +236,12 @@ async def test_from_answer_to_badge_through_the_api(
     assert badge_notes == [
         ("You earned the Helper badge", f"/p/{project.slug}/badges/helper"),
         ("You earned the Teacher badge", f"/p/{project.slug}/badges/teacher")]
+    # The bell's list shows it and opening it leads to the badge's page.
+    page = await client.get("/notifications")
+    assert "You earned the Teacher badge" in page.text
+    note = next(n for n in mine if n["summary"] == "You earned the Teacher badge")
+    opened = await client.get(f"/notifications/{note['id']}/open")
+    assert opened.status_code == 303
+    assert opened.headers["location"] == f"/p/{project.slug}/badges/teacher"
+    prefs = await client.get("/notifications/preferences")
+    assert 'name="email_badges"' in prefs.text
