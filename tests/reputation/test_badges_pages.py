@@ -162,3 +162,11 @@ async def test_profile_outlet_links_to_the_badges(platform: Platform) -> None:
     html = platform.templates.get_template("reputation/badge_profile_links.html").render(
         person=person, current_project=project)
     assert f'href="/p/{project.slug}/u/someone/badges"' in html
+
+
+async def test_profile_page_links_to_the_badges(client: httpx.AsyncClient,
+                                                platform: Platform) -> None:
+    project, _ = await earned(platform)
+    page = await client.get(f"/p/{project.slug}/u/helper")
+    assert page.status_code == 200
+    assert f'href="/p/{project.slug}/u/helper/badges"' in page.text
