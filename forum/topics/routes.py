@@ -400,8 +400,10 @@ async def profile_page(request: Request) -> Response:
     else:
         posts = await queries.profile_posts(h.scope, user, tab, cursor)
         next_cursor = posts.next_cursor
+    flair = (await request.app.state.platform.flair(h.project.id, [user.id])).get(user.id)
     return await render(request, "topics/profile.html", _ctx(
-        request, h, person=user, stats=stats, tab=tab.value, listing=listing, posts=posts,
+        request, h, person=user, profile_user=user, project=h.project, flair=flair,
+        stats=stats, tab=tab.value, listing=listing, posts=posts,
         tabs=[t.value for t in queries.ProfileTab], next_url=page_url(request, next_cursor)))
 
 
