@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from forum import events, gates
 
 # Topic changes that can change what its posts earn.
-RECOUNTED_CHANGES = frozenset({"deleted", "restored", "moved", "kind", "merged"})
+RECOUNTED_CHANGES = frozenset({"deleted", "restored", "kind", "merged", "split"})
 
 
 @hookimpl

@@ -199,3 +199,29 @@ async def test_discussion_replies_earn_answer_values(platform: Platform, db: Non
     assert await ledger_total(cast, cast.users[1]) == 0
     assert Reason.DOWNVOTED_OTHER in {r for _, r in await reasons(cast.project.id,
                                                                   cast.users[1].id)}
+
+
+async def test_triage_recounts_a_changed_kind_and_merged_posts(platform: Platform,
+                                                               db: None) -> None:
+    from forum.topics.triage import change_kind, merge_topic
+
+    cast = await make_cast()
+    await save_rules(cast.project.id, OPEN.model_copy(update={"question_upvote": 5}))
+    asker, helper, voter, _ = cast.users
+    question = await ask(cast, asker)
+    reply = await answer(question, helper)
+    await vote(platform, cast, voter, question, -1)
+    await accept(platform, cast, asker, question, reply)
+    assert (await rep(cast, helper), await ledger_total(cast, voter)) == (16, 1)
+    moderator = await load_viewer(cast.owner, cast.project)
+    topic = await Topic.get(id=question.topic_id)  # type: ignore[attr-defined]
+    await change_kind(platform, moderator, topic, TopicKind.DISCUSSION)
+    # No longer a question: no accepted answer, and down-voting its opening post costs 1.
+    assert (await rep(cast, helper), await ledger_total(cast, voter)) == (1, 0)
+    duplicate = await ask(cast, helper)
+    await vote(platform, cast, voter, duplicate, 1)
+    assert await rep(cast, helper) == 6  # a question's up-vote: 5 here
+    await merge_topic(platform, moderator, await Topic.get(id=duplicate.topic_id),  # type: ignore[attr-defined]
+                      topic.id)
+    assert await rep(cast, helper) == 11  # now a reply: an answer's 10
+    assert await reconcile_post(duplicate.id, Cause.RECOUNT) == []
