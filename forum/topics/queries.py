@@ -425,6 +425,9 @@ async def profile_stats(scope: ReadScope, user: User) -> ProfileStats:
     votes_q = post_base & Q(author_id=user.id)
     if not scope.see_deleted:
         votes_q &= Q(deleted_at__isnull=True)
+    hidden = hidden_q(scope)
+    if hidden is not None:
+        votes_q &= hidden
     sums = await Post.filter(votes_q).annotate(up=Sum("upvotes"), down=Sum("downvotes")
                                                ).group_by("author_id").values("up", "down")
     up = int(sums[0]["up"] or 0) if sums else 0
@@ -487,6 +490,9 @@ async def user_directory(scope: ReadScope, order: DirectoryOrder, cursor: str | 
     post_base = readable_q(scope, "topic__")
     if post_base is not None:
         visible = post_base if scope.see_deleted else post_base & Q(deleted_at__isnull=True)
+        hidden = hidden_q(scope)
+        if hidden is not None:
+            visible &= hidden
         for uid, n in await Post.filter(_answers_q(scope, post_base)).annotate(
                 n=Count("id")).group_by("author_id").values_list("author_id", "n"):
             answers[int(uid)] = int(n)

@@ -23,13 +23,15 @@ from starlette.routing import BaseRoute, Route
 
 from forum.accounts.models import User
 from forum.accounts.permissions import current_user
+from forum.gates import Act
 from forum.projects.models import Project
 from forum.projects.permissions import Action, ProjectAccess, access_project
 from forum.projects.service import project_view
 from forum.text import CookContext, cook
 from forum.topics import queries
 from forum.topics.access import access_topic
-from forum.topics.models import Category, Post, Tag, Topic, TopicKind
+from forum.topics.gating import is_allowed
+from forum.topics.models import Category, Post, Tag, Topic, TopicKind, TopicState
 from forum.topics.page_cache import (
     CSRF,
     Fragment,
@@ -213,6 +215,22 @@ async def topic_page(request: Request) -> Response:
                           request.query_params.get("quote"))
     return await render_topic(request, h, topic, category, reply_to=reply_to,
                               quote=bool(request.query_params.get("quote")))
+
+
+async def state_control(request: Request) -> Response:
+    """The close or reopen button for a signed-in reader who holds the close/reopen
+    privilege (htmx, loaded after the page so the page stays the same for everyone);
+    empty otherwise. Moderators use the triage forms."""
+    h = await here(request, scoped=False)
+    topic, _ = await access_topic(h.viewer, h.project, request.path_params["id"])
+    allowed = (h.viewer.user is not None and not h.viewer.is_moderator
+               and topic.state in (TopicState.OPEN, TopicState.CLOSED)
+               and topic.deleted_at is None
+               and await is_allowed(request.app.state.platform, h.viewer, h.project.id,
+                                    Act.CLOSE_REOPEN, topic_id=topic.id))
+    if not allowed:
+        return HTMLResponse("")
+    return await render(request, "topics/_state_control.html", _ctx(request, h, topic=topic))
 
 
 def _int_param(value: str | None) -> int | None:
@@ -448,6 +466,7 @@ def routes() -> list[BaseRoute]:
         Route("/p/{slug}/c/{category}", category_page, name="topics_category"),
         Route("/p/{slug}/tag/{name}", tag_page, name="topics_tag"),
         Route("/p/{slug}/t/{ref}", topic_page, name="topic"),
+        Route("/p/{slug}/t/{id:int}/state-control", state_control, name="topics_state_control"),
         Route("/p/{slug}/u/{username}", profile_page, name="topics_profile"),
         Route("/p/{slug}/users", users_page, name="topics_users"),
         Route("/p/{slug}/preview", preview, methods=["POST"], name="topics_preview"),
