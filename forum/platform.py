@@ -106,8 +106,8 @@ class Platform:
         for result in self.plugins.pm.hook.forum_author_flair(
                 project_id=project_id, user_ids=user_ids, platform=self):
             answer = await result if inspect.isawaitable(result) else result
-            if answer:
-                found.update(answer)
+            for user_id, flair in (answer or {}).items():
+                found.setdefault(user_id, flair)  # the first answer for a user wins
         return found
 
     async def unread(self, user_id: int, topic_ids: list[int]) -> dict[int, UnreadPosts]:
