@@ -1,7 +1,8 @@
 """Print the endpoint table of docs/api.md from the app's OpenAPI document (developers).
 
-Run from the checkout: PYTHONPATH=. .venv/bin/python scripts/api_doc.py
-tests/test_docs.py fails when docs/api.md misses an endpoint.
+Run from the checkout: PYTHONPATH=. .venv/bin/python scripts/api_doc.py [--write]
+(``--write`` replaces the table in docs/api.md). tests/test_docs.py fails when
+docs/api.md misses an endpoint.
 """
 
 from __future__ import annotations
@@ -27,6 +28,22 @@ def endpoint_rows() -> list[tuple[str, str]]:
             for method, operation in operations.items()]
 
 
+def write_table(doc: Path) -> None:
+    """Replace the rows of the endpoint table (the lines after its header) in ``doc``."""
+    lines = doc.read_text().splitlines()
+    start = lines.index("| --- | --- |") + 1
+    end = start
+    while end < len(lines) and lines[end].startswith("| `"):
+        end += 1
+    rows = [f"| `{endpoint}` | {summary} |" for endpoint, summary in endpoint_rows()]
+    doc.write_text("\n".join(lines[:start] + rows + lines[end:]) + "\n")
+
+
 if __name__ == "__main__":
-    for endpoint, summary in endpoint_rows():
-        print(f"| `{endpoint}` | {summary} |")
+    import sys
+
+    if "--write" in sys.argv:
+        write_table(Path(__file__).resolve().parent.parent / "docs" / "api.md")
+    else:
+        for endpoint, summary in endpoint_rows():
+            print(f"| `{endpoint}` | {summary} |")
