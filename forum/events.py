@@ -204,3 +204,66 @@ class BadgeAwarded(_InProject):
     award_id: int
     badge_name: str = ""  # as shown to people ("Nice Answer")
     post_id: int | None = None  # the post it was earned for, if any
+
+
+# The support queue. ``project`` is the project id.
+
+
+@dataclass(frozen=True)
+class TicketSubmitted(_InProject):
+    """A ticket entered the queue (created submitted, or a draft submitted)."""
+
+    hook: ClassVar[str] = "on_ticket_submitted"
+    project: int
+    ticket_id: int
+    topic_id: int
+    requester_id: int
+
+
+@dataclass(frozen=True)
+class TicketStateChanged(_InProject):
+    hook: ClassVar[str] = "on_ticket_state_changed"
+    project: int
+    ticket_id: int
+    actor_id: int | None  # None: the system (auto-close, a reply that reopens)
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class TicketAssigned(_InProject):
+    """``assignee_id`` None: the ticket was unassigned."""
+
+    hook: ClassVar[str] = "on_ticket_assigned"
+    project: int
+    ticket_id: int
+    assignee_id: int | None
+    actor_id: int
+
+
+@dataclass(frozen=True)
+class TicketResponded(_InProject):
+    """A post in a submitted ticket: by the team (``first``: its first response) or by the
+    requester's side."""
+
+    hook: ClassVar[str] = "on_ticket_responded"
+    project: int
+    ticket_id: int
+    post_id: int
+    by_team: bool
+    first: bool
+
+
+@dataclass(frozen=True)
+class TicketResolved(_InProject):
+    """A ticket was solved; ``answer_author_ids``: the distinct authors other than the
+    requester who posted in it (team or community), for credit."""
+
+    hook: ClassVar[str] = "on_ticket_resolved"
+    project: int
+    ticket_id: int
+    requester_id: int
+    tier: str
+    amount_paid: int
+    currency: str
+    answer_author_ids: tuple[int, ...] = ()

@@ -118,6 +118,25 @@ class BadgeRule:
     multiple: bool = False
 
 
+@dataclass(frozen=True)
+class MailHandled:
+    """What a domain did with an incoming email (``forum_mail_reply``,
+    ``forum_mail_to_address``): ``ok`` with the URL of what it created, or refused with
+    ``reason``, one polite sentence the sender gets back in a bounce; nothing was posted."""
+
+    ok: bool
+    reason: str = ""
+    url: str = ""
+
+    @classmethod
+    def posted(cls, url: str) -> MailHandled:
+        return cls(True, "", url)
+
+    @classmethod
+    def refused(cls, reason: str) -> MailHandled:
+        return cls(False, reason, "")
+
+
 # Registration hooks
 
 
@@ -218,6 +237,31 @@ def forum_topic_unread(
     """
 
 
+# Incoming mail (forum/mail/inbound.py). All may be async; the first answer that is not
+# None wins.
+
+
+@hookspec
+def forum_mail_reply(
+    target_kind: str, target_id: int, user_id: int, text: str, message_id: str,
+    platform: Platform,
+) -> Awaitable[MailHandled | None] | MailHandled | None:
+    """Post ``text`` (quotes and signature already stripped) as ``user_id`` into the target
+    named by a verified reply token (``target_kind`` "topic" or "ticket"), through the same
+    verbs and gates as the web. None: this implementation does not handle the kind."""
+
+
+@hookspec
+def forum_mail_to_address(
+    local_part: str, sender_email: str, subject: str, text: str, message_id: str,
+    platform: Platform,
+) -> Awaitable[MailHandled | None] | MailHandled | None:
+    """Mail to ``<local_part>@<FORUM_MAIL_IN_DOMAIN>`` that is not a reply address, e.g.
+    ``support+demo``. ``sender_email`` is the From address (lower-cased), not verified by
+    any signature: an implementation must not trust it beyond creating a draft its owner
+    confirms. None: not an address this implementation knows."""
+
+
 # Event hooks: one per domain event, named by ``Event.hook``
 
 
@@ -296,3 +340,33 @@ def on_post_unhidden(event: events.PostUnhidden, platform: Platform) -> Awaitabl
 @hookspec
 def on_badge_awarded(event: events.BadgeAwarded, platform: Platform) -> Awaitable[None] | None:
     """A user earned a badge in a project."""
+
+
+@hookspec
+def on_ticket_submitted(event: events.TicketSubmitted, platform: Platform
+                        ) -> Awaitable[None] | None:
+    """A ticket entered the queue."""
+
+
+@hookspec
+def on_ticket_state_changed(event: events.TicketStateChanged, platform: Platform
+                            ) -> Awaitable[None] | None:
+    """A ticket moved from one state to another."""
+
+
+@hookspec
+def on_ticket_assigned(event: events.TicketAssigned, platform: Platform
+                       ) -> Awaitable[None] | None:
+    """A ticket was assigned, transferred or unassigned."""
+
+
+@hookspec
+def on_ticket_responded(event: events.TicketResponded, platform: Platform
+                        ) -> Awaitable[None] | None:
+    """Someone posted in a submitted ticket."""
+
+
+@hookspec
+def on_ticket_resolved(event: events.TicketResolved, platform: Platform
+                       ) -> Awaitable[None] | None:
+    """A ticket was solved."""

@@ -36,6 +36,8 @@ CORE_PLUGINS = (
     "forum.topics.pages_plugin",
     "forum.topics.search_plugin",
     "forum.notifications.plugin",
+    "forum.support_queue.plugin",
+    "forum.support_queue.team_plugin",
     "forum.moderation.penalties_plugin",
     "forum.moderation.plugin",
     "forum.reputation.plugin",

@@ -27,6 +27,7 @@ class TopicKind(StrEnum):
     ANNOUNCEMENT = "announcement"
     BUG_REPORT = "bug_report"
     SECURITY_REPORT = "security_report"
+    TICKET = "ticket"  # with a forum.support_queue Ticket record
 
 
 class TopicState(StrEnum):
