@@ -64,7 +64,9 @@ class ReputationEntry(Model):
 
     class Meta:
         table = "reputation_entries"
-        indexes = (("project_id", "user_id", "id"), ("project_id", "created_at"),
+        # Leaderboards read (project, created_at range) with the index alone (covering).
+        indexes = (("project_id", "user_id", "id"),
+                   ("project_id", "created_at", "user_id", "delta", "kind", "points"),
                    ("project_id", "user_id", "kind", "day"), ("post_id",))
 
 

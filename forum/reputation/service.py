@@ -59,6 +59,7 @@ class Board(StrEnum):
     ACCEPTED = "accepted"
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PERIOD_DAYS = {Period.WEEK: 7, Period.MONTH: 30, Period.YEAR: 365}
 
 
@@ -81,27 +82,29 @@ async def leaderboard(project_id: int, period: Period, by: Board,
                       now: datetime | None = None) -> list[tuple[int, str, int]]:
     """The top users of the period: reputation gained (all time: reputation) or accepted
     answers (acceptances withdrawn since don't count)."""
+    now = now or datetime.now(UTC)
     since = None
     if period != Period.ALL:
-        since = (now or datetime.now(UTC)) - timedelta(days=PERIOD_DAYS[period])
+        since = now - timedelta(days=PERIOD_DAYS[period])
+    # A closed range: SQLite's planner then prefers the covering (project, created_at) index.
+    until = now + timedelta(days=1)
     ranked: list[tuple[int, int]]
     if by == Board.REPUTATION and since is None:
         rows = await ReputationTotal.filter(project_id=project_id, total__gt=1).order_by(
             "-total", "user_id").limit(LEADERBOARD_SIZE).values_list("user_id", "total")
         ranked = [(int(u), int(t)) for u, t in rows]
     elif by == Board.REPUTATION:
-        gained = await ReputationEntry.filter(project_id=project_id, created_at__gte=since
-                                              ).annotate(gain=Sum("delta")).group_by(
-            "user_id").order_by("-gain", "user_id").limit(LEADERBOARD_SIZE).values_list(
-            "user_id", "gain")
+        gained = await ReputationEntry.filter(
+            project_id=project_id, created_at__gte=since, created_at__lt=until,
+        ).annotate(gain=Sum("delta")).group_by("user_id").order_by("-gain", "user_id").limit(
+            LEADERBOARD_SIZE).values_list("user_id", "gain")
         ranked = [(int(u), int(g)) for u, g in gained if g and int(g) > 0]
     else:
         counts: dict[int, int] = defaultdict(int)
-        base = ReputationEntry.filter(project_id=project_id, kind=Kind.ACCEPT)
-        if since is not None:
-            base = base.filter(created_at__gte=since)
+        base = ReputationEntry.filter(project_id=project_id, kind=Kind.ACCEPT,
+                                      created_at__gte=since or EPOCH, created_at__lt=until)
         for sign, lookup in ((1, {"points__gt": 0}), (-1, {"points__lt": 0})):
-            for user_id, n in await base.filter(**lookup).annotate(n=Count("id")).group_by(
+            for user_id, n in await base.filter(**lookup).annotate(n=Count("points")).group_by(
                     "user_id").values_list("user_id", "n"):
                 counts[int(user_id)] += sign * int(n)
         ranked = sorted(((u, n) for u, n in counts.items() if n > 0),
