@@ -256,6 +256,7 @@ def main() -> None:
             print(json.dumps({"data_dir": str(data_dir)}), file=sys.stderr)
     subprocess.run([sys.executable, str(Path(__file__).with_name("cooking.py"))], check=True)
     subprocess.run([sys.executable, str(Path(__file__).with_name("search.py"))], check=True)
+    subprocess.run([sys.executable, str(Path(__file__).with_name("reputation.py"))], check=True)
 
 
 if __name__ == "__main__":
