@@ -160,3 +160,33 @@ async def test_moderators_see_who_voted_in_the_history(platform: Platform,
     assert {e["voter"] for e in entries} == {None}
     await add_member(cast.project, cast.users[2], Role.MEMBER)
     assert fan.username not in (await client.get(url)).text
+
+
+async def test_the_vote_api_enforces_privileges_locks_and_the_ratio(
+        client: httpx.AsyncClient, login: Login) -> None:
+    cast = await make_cast(4, slug="votes", rules=None)
+    author, voter = cast.users[:2]
+    for user in cast.users:
+        await add_member(cast.project, user, Role.MEMBER)
+    post = await ask(cast, author)
+    url = f"/api/v1/posts/{post.id}/vote"
+    await login(voter)
+    refused = await client.post(url, json={"value": 1})
+    assert refused.status_code == 403
+    assert refused.json()["error"]["message"] == (
+        "Vote up needs 15 reputation in this project; you have 1.")
+    assert not await Vote.exists(post_id=post.id)
+    await save_rules(cast.project.id, OPEN.model_copy(update={
+        "downvote_ratio_min_votes": 2, "downvote_ratio_max": 0.4}))
+    assert (await client.post(url, json={"value": 1})).status_code == 200
+    assert await rep(cast, author) == 11
+    await Vote.filter(post_id=post.id).update(updated_at=datetime.now(UTC) - timedelta(minutes=6))
+    for value in (-1, 0):
+        locked = await client.post(url, json={"value": value})
+        assert locked.status_code == 403 and "locked" in locked.json()["error"]["message"]
+    assert (await Vote.get(post_id=post.id)).value == 1 and await rep(cast, author) == 11
+    others = [await ask(cast, author) for _ in range(2)]
+    assert (await client.post(f"/api/v1/posts/{others[0].id}/vote",
+                              json={"value": -1})).status_code == 200
+    too_many = await client.post(f"/api/v1/posts/{others[1].id}/vote", json={"value": -1})
+    assert too_many.status_code == 403 and "down-votes" in too_many.json()["error"]["message"]
