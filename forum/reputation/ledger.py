@@ -17,11 +17,19 @@ from collections import defaultdict
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
+from tortoise.expressions import F
 from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
 
 from forum.reputation.config import load_rules
-from forum.reputation.models import CorrectedVote, Kind, Reason, ReputationEntry, ReputationTotal
+from forum.reputation.models import (
+    CorrectedVote,
+    Kind,
+    Reason,
+    ReputationEntry,
+    ReputationMonth,
+    ReputationTotal,
+)
 from forum.reputation.rules import (
     ClaimKey,
     PostFacts,
@@ -149,6 +157,7 @@ async def reconcile_post(post_id: int, cause: Cause) -> list[ReputationEntry]:
                 voter_id=other, day=day or today))
             moved[user_id] += delta
         await ReputationEntry.bulk_create(entries)
+        await add_to_months(project_id, today.replace(day=1), entries)
         for user_id, delta in moved.items():
             total = totals[user_id]
             if delta:
@@ -156,6 +165,24 @@ async def reconcile_post(post_id: int, cause: Cause) -> list[ReputationEntry]:
                 total.total = total_of(total.points, rules)
                 await total.save(update_fields=["points", "total", "updated_at"])
     return entries
+
+
+async def add_to_months(project_id: int, month: date, entries: list[ReputationEntry]) -> None:
+    """Count new entries in their month's leaderboard figures (same transaction)."""
+    moved: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for entry in entries:
+        moved[entry.user_id][0] += entry.delta  # type: ignore[attr-defined]
+        if entry.kind == Kind.ACCEPT:
+            moved[entry.user_id][1] += 1 if entry.points > 0 else -1  # type: ignore[attr-defined]
+    changed = {u: m for u, m in moved.items() if m != [0, 0]}
+    if not changed:
+        return
+    await ReputationMonth.bulk_create(
+        [ReputationMonth(project_id=project_id, month=month, user_id=u) for u in sorted(changed)],
+        ignore_conflicts=True)
+    for user_id, (gained, accepted) in sorted(changed.items()):
+        await ReputationMonth.filter(project_id=project_id, month=month, user_id=user_id).update(
+            gained=F("gained") + gained, accepted=F("accepted") + accepted)
 
 
 async def reconcile_topic(topic_id: int, cause: Cause) -> int:

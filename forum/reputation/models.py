@@ -117,3 +117,22 @@ class CorrectedVote(Model):
 
     class Meta:
         table = "reputation_corrected_votes"
+
+
+class ReputationMonth(Model):
+    """What each user gained in a calendar month (UTC) of a project, by when the ledger
+    entries were written: leaderboards of a year read twelve of these per user instead of
+    a year of ledger rows."""
+
+    id = fields.IntField(primary_key=True)
+    project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
+        "forum.Project", related_name=False, on_delete=fields.CASCADE)
+    month = fields.DateField()  # its first day
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "forum.User", related_name=False, on_delete=fields.CASCADE)
+    gained = fields.IntField(default=0)  # the sum of the month's deltas
+    accepted = fields.IntField(default=0)  # answers accepted, less acceptances withdrawn
+
+    class Meta:
+        table = "reputation_months"
+        unique_together = (("project", "month", "user"),)

@@ -12,7 +12,7 @@ The ledger itself is written by ``forum.reputation.ledger`` from the event liste
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
 from tortoise.functions import Count, Sum
@@ -21,7 +21,7 @@ from forum.accounts.models import User
 from forum.projects.permissions import Action, ProjectAccess
 from forum.reputation.config import load_rules, save_rules
 from forum.reputation.ledger import Cause, reconcile_post
-from forum.reputation.models import Kind, ReputationEntry, ReputationTotal
+from forum.reputation.models import Kind, ReputationEntry, ReputationMonth, ReputationTotal
 from forum.reputation.schemas import ReputationSettings
 from forum.web.errors import Forbidden, Invalid
 
@@ -83,34 +83,54 @@ async def leaderboard(project_id: int, period: Period, by: Board,
     """The top users of the period: reputation gained (all time: reputation) or accepted
     answers (acceptances withdrawn since don't count)."""
     now = now or datetime.now(UTC)
-    since = None
-    if period != Period.ALL:
-        since = now - timedelta(days=PERIOD_DAYS[period])
-    # A closed range: SQLite's planner then prefers the covering (project, created_at) index.
-    until = now + timedelta(days=1)
     ranked: list[tuple[int, int]]
-    if by == Board.REPUTATION and since is None:
+    if by == Board.REPUTATION and period == Period.ALL:
         rows = await ReputationTotal.filter(project_id=project_id, total__gt=1).order_by(
             "-total", "user_id").limit(LEADERBOARD_SIZE).values_list("user_id", "total")
         ranked = [(int(u), int(t)) for u, t in rows]
-    elif by == Board.REPUTATION:
-        gained = await ReputationEntry.filter(
-            project_id=project_id, created_at__gte=since, created_at__lt=until,
-        ).annotate(gain=Sum("delta")).group_by("user_id").order_by("-gain", "user_id").limit(
-            LEADERBOARD_SIZE).values_list("user_id", "gain")
-        ranked = [(int(u), int(g)) for u, g in gained if g and int(g) > 0]
     else:
-        counts: dict[int, int] = defaultdict(int)
-        base = ReputationEntry.filter(project_id=project_id, kind=Kind.ACCEPT,
-                                      created_at__gte=since or EPOCH, created_at__lt=until)
-        for sign, lookup in ((1, {"points__gt": 0}), (-1, {"points__lt": 0})):
-            for user_id, n in await base.filter(**lookup).annotate(n=Count("points")).group_by(
-                    "user_id").values_list("user_id", "n"):
-                counts[int(user_id)] += sign * int(n)
-        ranked = sorted(((u, n) for u, n in counts.items() if n > 0),
+        since = EPOCH if period == Period.ALL else now - timedelta(days=PERIOD_DAYS[period])
+        figures = await _gained_since(project_id, since, now, by)
+        ranked = sorted(((u, v) for u, v in figures.items() if v > 0),
                         key=lambda r: (-r[1], r[0]))[:LEADERBOARD_SIZE]
     names = dict(await User.filter(id__in=[u for u, _ in ranked]).values_list("id", "username"))
     return [(u, str(names.get(u, "")), v) for u, v in ranked if u in names]
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+async def _gained_since(project_id: int, since: datetime, now: datetime, by: Board
+                        ) -> dict[int, int]:
+    """Per user: reputation gained (or answers accepted) from ``since`` to now. Whole
+    months come from ``ReputationMonth``; the part of a month before them from the ledger,
+    read through its covering (project, created_at) index."""
+    first_whole = since.date().replace(day=1)
+    if since != datetime.combine(first_whole, time.min, UTC):
+        first_whole = _next_month(first_whole)
+    found: dict[int, int] = defaultdict(int)
+    column = "gained" if by == Board.REPUTATION else "accepted"
+    for user_id, value in await ReputationMonth.filter(
+            project_id=project_id, month__gte=first_whole).annotate(
+            v=Sum(column)).group_by("user_id").values_list("user_id", "v"):
+        found[int(user_id)] += int(value or 0)
+    head_end = min(datetime.combine(first_whole, time.min, UTC), now + timedelta(days=1))
+    if since >= head_end:
+        return found
+    # A closed range: SQLite's planner then prefers the covering index.
+    head = ReputationEntry.filter(project_id=project_id, created_at__gte=since,
+                                  created_at__lt=head_end)
+    if by == Board.REPUTATION:
+        for user_id, value in await head.annotate(v=Sum("delta")).group_by(
+                "user_id").values_list("user_id", "v"):
+            found[int(user_id)] += int(value or 0)
+    else:
+        for sign, lookup in ((1, {"points__gt": 0}), (-1, {"points__lt": 0})):
+            for user_id, n in await head.filter(kind=Kind.ACCEPT, **lookup).annotate(
+                    n=Count("points")).group_by("user_id").values_list("user_id", "n"):
+                found[int(user_id)] += sign * int(n)
+    return found
 
 
 def parse_cursor(raw: str | None) -> int | None:

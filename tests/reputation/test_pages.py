@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from forum.accounts.models import User
 from forum.platform import Platform
 from forum.projects.models import Role, Visibility
 from forum.reputation.config import load_rules
-from forum.reputation.models import ReputationEntry
+from forum.reputation.models import ReputationEntry, ReputationMonth
 from forum.topics.models import Topic
 from tests.factories import add_member, make_user
 from tests.reputation.rep_support import (
@@ -74,8 +75,7 @@ async def test_leaderboards_by_period_and_kind(client: httpx.AsyncClient, cast: 
     everything = (await client.get("/api/v1/projects/rep/leaderboard?period=all")).json()
     assert everything["rows"][0]["value"] == 51  # all time: the reputation itself
     # Entries from 40 days ago leave the week and the month, not the year.
-    await ReputationEntry.filter(user_id=good.id).update(
-        created_at=datetime.now(UTC) - timedelta(days=40))
+    await backdate(cast, good, timedelta(days=40))
     for period, names in (("month", [fair.username, asker.username]),
                           ("year", [good.username, fair.username, asker.username])):
         rows = (await client.get(f"/api/v1/projects/rep/leaderboard?period={period}")
@@ -85,6 +85,18 @@ async def test_leaderboards_by_period_and_kind(client: httpx.AsyncClient, cast: 
             ).json()["rows"] == []
     page = await client.get("/p/rep/leaderboard?period=year&by=reputation")
     assert page.status_code == 200 and f'data-username="{good.username}"' in page.text
+
+
+async def backdate(cast: Cast, user: User, ago: timedelta) -> None:
+    """Move a user's ledger back in time, with the monthly figures leaderboards read."""
+    moment = datetime.now(UTC) - ago
+    await ReputationEntry.filter(user_id=user.id).update(created_at=moment)
+    rows = await ReputationMonth.filter(project_id=cast.project.id, user_id=user.id)
+    await ReputationMonth.filter(user_id=user.id).delete()
+    await ReputationMonth.create(project_id=cast.project.id, user_id=user.id,
+                                 month=moment.date().replace(day=1),
+                                 gained=sum(r.gained for r in rows),
+                                 accepted=sum(r.accepted for r in rows))
 
 
 async def test_bad_leaderboard_parameters_are_422(client: httpx.AsyncClient, cast: Cast) -> None:

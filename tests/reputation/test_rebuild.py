@@ -18,7 +18,12 @@ from forum.db import init_db
 from forum.platform import Platform
 from forum.reputation.config import save_rules
 from forum.reputation.fraud import correct_serial_votes
-from forum.reputation.models import CorrectedVote, ReputationEntry, ReputationTotal
+from forum.reputation.models import (
+    CorrectedVote,
+    ReputationEntry,
+    ReputationMonth,
+    ReputationTotal,
+)
 from forum.reputation.rebuild import rebuild
 from forum.topics.models import Post, Topic
 from forum.web.errors import UserError
@@ -118,6 +123,13 @@ async def test_rebuild_equals_the_materialised_totals_after_a_random_history(
     for user in cast.users:
         assert max(1, await ledger_total(cast, user)) == materialised.get(user.id, 1)
     assert any(t > 1 for t in materialised.values())
+    # The monthly figures leaderboards read add up to the ledger.
+    for user in cast.users:
+        months = await ReputationMonth.filter(project_id=cast.project.id, user_id=user.id)
+        entries = await ReputationEntry.filter(project_id=cast.project.id, user_id=user.id)
+        assert sum(m.gained for m in months) == sum(e.delta for e in entries)
+        assert sum(m.accepted for m in months) == sum(
+            (1 if e.points > 0 else -1) for e in entries if e.kind == "accept")
 
 
 async def test_rebuild_reports_and_repairs_drifted_totals(platform: Platform, db: None) -> None:
