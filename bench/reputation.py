@@ -104,17 +104,30 @@ async def seed(settings: Any, plugins: Any, path: Path) -> dict[str, Any]:
     db.executemany("INSERT INTO votes (post_id, user_id, value, created_at, updated_at) "
                    "VALUES (?, ?, ?, ?, ?)", votes)
 
+    months: dict[tuple[str, int], list[int]] = {}
+
     def ledger_rows() -> Any:
-        for _ in range(LEDGER_ROWS):
+        # Written in time order, as the listeners append them.
+        moments = sorted(now - timedelta(seconds=rng.randrange(365 * 86400))
+                         for _ in range(LEDGER_ROWS))
+        for moment in moments:
             kind, reason, points = rng.choice(REASONS)
-            moment = now - timedelta(seconds=rng.randrange(365 * 86400))
-            yield (project.id, rng.choice(user_ids), points, points, kind, reason,
+            user_id = rng.choice(user_ids)
+            month = months.setdefault((moment.date().replace(day=1).isoformat(), user_id),
+                                      [0, 0])
+            month[0] += points
+            if kind == "accept":
+                month[1] += 1
+            yield (project.id, user_id, points, points, kind, reason,
                    rng.choice(post_rows)[0], rng.choice(user_ids), moment.date().isoformat(),
                    moment.isoformat(sep=" "))
 
     db.executemany("INSERT INTO reputation_entries (project_id, user_id, delta, points, kind, "
                    "reason, post_id, voter_id, day, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
                    "?, ?)", ledger_rows())
+    db.executemany("INSERT INTO reputation_months (project_id, month, user_id, gained, "
+                   "accepted) VALUES (?, ?, ?, ?, ?)",
+                   [(project.id, m, u, g, a) for (m, u), (g, a) in months.items()])
     db.commit()
     db.execute("ANALYZE")
     db.close()
