@@ -29,6 +29,8 @@ from forum.web.ratelimit import close_limiter
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "forum_session"
+# Providers' inbound-mail webhooks: no CSRF token, and a body limit of their own.
+INBOUND_MAIL_PATHS = ("/mail/inbound",)
 
 
 def create_app(settings: Settings, *, plugins: PluginManager | None = None,
@@ -59,12 +61,14 @@ def create_app(settings: Settings, *, plugins: PluginManager | None = None,
     middleware = [
         Middleware(RequestLogMiddleware),
         Middleware(SecurityHeadersMiddleware, hsts=settings.public_url.startswith("https://")),
-        Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+        Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
+                   exempt_prefixes=INBOUND_MAIL_PATHS),
         Middleware(SessionMiddleware, secret_key=settings.secret(),
                    session_cookie=SESSION_COOKIE, max_age=settings.session_max_age_seconds,
                    same_site="lax", https_only=settings.public_url.startswith("https://")),
         Middleware(AuthMiddleware),
-        Middleware(CSRFMiddleware, on_reject=csrf_rejected),
+        Middleware(CSRFMiddleware, on_reject=csrf_rejected,
+                   exempt_prefixes=("/webhooks/", *INBOUND_MAIL_PATHS)),
     ]
     app = Starlette(
         debug=False,

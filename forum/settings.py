@@ -68,6 +68,17 @@ class Settings(BaseSettings):
     smtp_use_tls: bool = False
     mail_from: str = "forum@localhost"
 
+    # Incoming mail (forum/mail/inbound.py): replies to notifications, support addresses.
+    # Reply by email is off (no Reply-To on notifications) while mail_in_domain is empty.
+    mail_in_domain: str = Field("", description="domain of reply+<token>@ and support+<project>@")
+    mail_in_host: str = "127.0.0.1"
+    mail_in_port: int = Field(2525, ge=1, le=65535)
+    mail_in_max_bytes: int = Field(10 * 1024 * 1024, ge=1024,
+                                   description="incoming messages over this are refused")
+    mail_in_secret: SecretStr = SecretStr("")  # X-Forum-Inbound-Secret of POST /mail/inbound
+    mail_in_bounces_per_hour: int = Field(5, ge=0, description="bounces per sender and hour")
+    reply_token_max_age_days: int = Field(90, ge=1)
+
     # Platform
     platform_name: str = "Forum"
     platform_fee_percent: float = Field(5.0, ge=0, le=100)

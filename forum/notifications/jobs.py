@@ -13,6 +13,7 @@ from forum.accounts.models import User
 from forum.hookspecs import JobDefinition
 from forum.jobs import JobContext
 from forum.mail.outgoing import mail_domain
+from forum.mail.reply_tokens import reply_address
 from forum.notifications import service
 from forum.notifications.models import (
     Notification,
@@ -158,8 +159,17 @@ async def email(ctx: JobContext, *, notification_ids: list[int]) -> None:
             "unsubscribe_url": unsubscribe_url,
         }
         headers = {"List-Unsubscribe": f"<{unsubscribe_url}>"}
-        if notification.topic_id is not None:  # type: ignore[attr-defined]
-            headers["References"] = f"<topic-{notification.topic_id}@{mail_domain(settings)}>"  # type: ignore[attr-defined]
+        context["reply_by_email"] = False
+        topic_id = notification.topic_id  # type: ignore[attr-defined]
+        if topic_id is not None:
+            thread = f"<topic-{topic_id}@{mail_domain(settings)}>"
+            headers["References"] = headers["In-Reply-To"] = thread
+            # Answering the email posts a reply as this user (forum/mail/inbound.py).
+            reply_to = await reply_address(settings, kind="topic", target_id=topic_id,
+                                           user_id=user.id)
+            if reply_to is not None:
+                headers["Reply-To"] = reply_to
+                context["reply_by_email"] = True
         await platform.send_mail(user.email, "notification", context,
                                  subject=f"[{project}] {summary}", headers=headers)
         await Notification.filter(id=notification.id).update(emailed_at=service.utcnow())

@@ -102,14 +102,18 @@ async def _send_error(send: Send, status: int, message: str) -> None:
 
 
 class BodyLimitMiddleware:
-    """Refuses bodies over ``max_bytes`` with 413, by Content-Length or while streaming."""
+    """Refuses bodies over ``max_bytes`` with 413, by Content-Length or while streaming.
+    Paths under ``exempt_prefixes`` enforce a limit of their own (incoming mail)."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int,
+                 exempt_prefixes: tuple[str, ...] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.exempt_prefixes = exempt_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or (
+                self.exempt_prefixes and scope["path"].startswith(self.exempt_prefixes)):
             await self.app(scope, receive, send)
             return
         length = Headers(scope=scope).get("content-length")
