@@ -241,3 +241,12 @@ async def test_the_openapi_document_lists_the_reputation_api(client: httpx.Async
                  "/api/v1/projects/{slug}/users/{username}/reputation"):
         assert "get" in paths[path]
     assert {"get", "put"} <= set(paths["/api/v1/projects/{slug}/settings/reputation"])
+
+
+async def test_the_profile_links_to_the_reputation_pages(client: httpx.AsyncClient,
+                                                         cast: Cast) -> None:
+    good = cast.users[1]
+    page = await client.get(f"/p/rep/u/{good.username}")
+    assert page.status_code == 200
+    assert f'<a href="/p/rep/u/{good.username}/reputation">Reputation history</a>' in page.text
+    assert '<a href="/p/rep/privileges">Privileges</a>' in page.text
