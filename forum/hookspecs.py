@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
     from starlette.routing import BaseRoute
 
-    from forum import events, gates
+    from forum import events, gates, queueing
     from forum.platform import Platform
 
 PROJECT_NAME = "forum"
@@ -235,6 +235,15 @@ def forum_topic_unread(
     (topics left out have none, or are normal or muted for them), in a bounded number of
     queries whatever the number of topics. The caller passes only topics the user may read.
     """
+
+
+@hookspec
+def forum_queue_policy(
+    project_id: int, platform: Platform
+) -> Awaitable[queueing.QueuePolicy | None] | queueing.QueuePolicy | None:
+    """The policy that orders this project's support queue (see forum/queueing.py), or
+    None to leave it to others; the first answer that is not None wins, and with none the
+    built-in fair policy applies. Asked only while the project's queue is switched on."""
 
 
 # Incoming mail (forum/mail/inbound.py). All may be async; the first answer that is not
