@@ -23,6 +23,9 @@ class NotificationKind(StrEnum):
     WATCHING_ACTIVITY = "watching_activity"  # a new post in a watched topic
     NEW_TOPIC = "new_topic"  # a new topic in a watched category
     BADGE_AWARDED = "badge_awarded"  # no topic: data holds the badge
+    # The requester's ticket entered the support queue (its acknowledgement email is
+    # sent by the support queue itself, so this kind is never emailed from here).
+    TICKET_SUBMITTED = "ticket_submitted"
 
 
 # Kinds about one new post, strongest first: a user gets one of them per post.

@@ -91,6 +91,13 @@ async def on_post_deleted(event: events.PostDeleted, platform: Platform) -> None
 
 
 @hookimpl
+async def on_ticket_submitted(event: events.TicketSubmitted) -> None:
+    from forum.notifications.service import do_notify_ticket_submitted
+
+    await do_notify_ticket_submitted(event.requester_id, event.project, event.topic_id)
+
+
+@hookimpl
 async def on_badge_awarded(event: events.BadgeAwarded, platform: Platform) -> None:
     await platform.enqueue("notifications.badge_awarded", user_id=event.user_id,
                            project_id=event.project, badge=event.badge,

@@ -338,6 +338,23 @@ async def do_notify_badge(user_id: int, project_id: int, badge: str, badge_name:
     return notification.id
 
 
+async def do_notify_ticket_submitted(user_id: int, project_id: int, topic_id: int
+                                     ) -> int | None:
+    """Tell a requester their ticket is in the queue, once per ticket topic."""
+    topic = await Topic.get_or_none(id=topic_id, project_id=project_id)
+    project = await Project.get_or_none(id=project_id)
+    if topic is None or project is None or not await User.exists(id=user_id, is_active=True):
+        return None
+    if await Notification.exists(user_id=user_id, topic_id=topic_id,
+                                 kind=NotificationKind.TICKET_SUBMITTED):
+        return None
+    notification = await Notification.create(
+        user_id=user_id, project_id=project_id, kind=NotificationKind.TICKET_SUBMITTED,
+        topic_id=topic_id, data={"project_slug": project.slug, "topic_title": topic.title,
+                                 "topic_slug": topic.slug, "post_number": 1})
+    return notification.id
+
+
 async def do_forget_unreadable(topic_id: int) -> int:
     """Delete the topic's notifications whose user may not read it now; how many went."""
     topic = await Topic.get_or_none(id=topic_id)
@@ -415,6 +432,8 @@ def describe(notification: Notification) -> str:
     kind = NotificationKind(notification.kind)
     if kind == NotificationKind.BADGE_AWARDED:
         return f"You earned the {data.get('badge_name') or data.get('badge', '')} badge"
+    if kind == NotificationKind.TICKET_SUBMITTED:
+        return f"Your ticket {title} is in the support queue"
     if kind == NotificationKind.VOTED:
         votes = int(data.get("votes", 1))
         if votes > 1:

@@ -151,6 +151,8 @@ async def do_create_ticket(platform: Platform, viewer: Viewer, project: Project,
             requester_id=author.id, state=state, source=draft.ticket_source,
             submitted_at=now if draft.submit else None,
             last_requester_reaction_at=now if draft.submit else None)
+    if not draft.submit:
+        return ticket  # a draft is announced when it is submitted
     await platform.emit(events.TopicCreated(
         project=project.id, topic_id=topic.id, post_id=post.id, author_id=author.id,
         category_id=draft.category.id, kind=TopicKind.TICKET.value,
@@ -204,7 +206,36 @@ async def do_submit(platform: Platform, viewer: Viewer, ticket: Ticket, topic: T
             raise Conflict("This ticket was already submitted.")
         await Topic.filter(id=topic.id).update(is_private=chosen_privacy(topic))
     await ticket.refresh_from_db()
+    project_id: int = ticket.project_id  # type: ignore[attr-defined]
+    opening = await Post.get(topic_id=topic.id, number=1)
+    # The draft was not announced when written: watchers, search and the team hear of it now.
+    await platform.emit(events.TopicCreated(
+        project=project_id, topic_id=topic.id, post_id=opening.id,
+        author_id=topic.author_id, category_id=topic.category_id,  # type: ignore[attr-defined]
+        kind=TopicKind.TICKET.value))
     await platform.emit(events.TicketSubmitted(
-        project=ticket.project_id, ticket_id=ticket.id, topic_id=topic.id,  # type: ignore[attr-defined]
+        project=project_id, ticket_id=ticket.id, topic_id=topic.id,
         requester_id=ticket.requester_id))  # type: ignore[attr-defined]
+    return ticket
+
+
+async def adopt_ticket_topic(platform: Platform, event: events.TopicCreated) -> Ticket | None:
+    """Give a topic of kind "ticket" started through the ordinary composer (which already
+    asked the gates) its ticket record, submitted; nothing when it has one."""
+    if await Ticket.exists(topic_id=event.topic_id):
+        return None
+    now = datetime.now(UTC)
+    await support_settings(event.project)
+    try:
+        async with in_transaction():
+            ticket = await Ticket.create(
+                topic_id=event.topic_id, project_id=event.project,
+                number=await next_number(event.project), requester_id=event.author_id,
+                state=TicketState.QUEUED, source=TicketSource.WEB, submitted_at=now,
+                last_requester_reaction_at=now)
+    except IntegrityError:  # adopted concurrently
+        return None
+    await platform.emit(events.TicketSubmitted(
+        project=event.project, ticket_id=ticket.id, topic_id=event.topic_id,
+        requester_id=event.author_id))
     return ticket
