@@ -40,6 +40,7 @@ CORE_PLUGINS = (
     "forum.notifications.plugin",
     "forum.support_queue.plugin",
     "forum.support_queue.team_plugin",
+    "forum.support_queue.sla_plugin",
     "forum.support_queue.queue_plugin",
     "forum.moderation.penalties_plugin",
     "forum.moderation.plugin",
