@@ -50,9 +50,14 @@ async def privilege_refusal(project_id: int, user_id: int, privilege: Privilege,
     if is_staff:
         return None
     rules = rules or await load_rules(project_id)
+    return _refusal(rules, privilege, await reputation_of(project_id, user_id), is_staff)
+
+
+def _refusal(rules: ReputationSettings, privilege: Privilege, have: int, is_staff: bool
+             ) -> str | None:
+    """The rule itself, for a reputation already known."""
     needed = rules.thresholds.get(privilege, DEFAULT_THRESHOLDS[privilege])
-    have = await reputation_of(project_id, user_id)
-    if have >= needed:
+    if is_staff or have >= needed:
         return None
     return (f"{PRIVILEGE_LABELS[privilege]} needs {needed} reputation in this project; "
             f"you have {have}.")
@@ -73,9 +78,8 @@ async def privilege_table(project_id: int, user_id: int | None, is_staff: bool
     rules = await load_rules(project_id)
     have = await reputation_of(project_id, user_id) if user_id is not None else None
     rows = sorted(((p, rules.thresholds[p]) for p in Privilege), key=lambda r: r[1])
-    return have, [PrivilegeState(p, PRIVILEGE_LABELS[p], t,
-                                 user_id is not None and (is_staff or (have or 0) >= t))
-                  for p, t in rows]
+    return have, [PrivilegeState(p, PRIVILEGE_LABELS[p], t, have is not None and _refusal(
+        rules, p, have, is_staff) is None) for p, t in rows]
 
 
 async def is_new_user(project_id: int, user_id: int, rules: ReputationSettings,
