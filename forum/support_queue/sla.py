@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
 from forum.support_queue.calendar import (
@@ -276,21 +277,24 @@ async def sync_pauses(ticket: Ticket, now: datetime) -> list[Pause]:
     A pause ends where the state change that ended it says: ``paused_seconds`` grew by the
     pause's length (to the second), so its end does not depend on when this runs."""
     rows = await SlaPause.filter(ticket_id=ticket.id).order_by("started_at", "id")
-    open_rows = [row for row in rows if row.ended_at is None]
-    if ticket.paused_at is None:
-        for row in open_rows:
-            length = ticket.paused_seconds - row.paused_seconds_before
-            end = row.started_at + timedelta(seconds=length) if length >= 0 else now
-            row.ended_at = max(row.started_at, min(end, now))
-            await row.save(update_fields=["ended_at"])
-    else:
-        for row in open_rows:
-            if row.started_at != ticket.paused_at:  # a pause whose end we missed
-                row.ended_at = max(row.started_at, min(ticket.paused_at, now))
-                await row.save(update_fields=["ended_at"])
-        if not any(row.started_at == ticket.paused_at for row in open_rows):
+    running = False
+    for row in rows:
+        if row.ended_at is not None:
+            continue
+        if ticket.paused_at is not None and row.started_at == ticket.paused_at:
+            running = True
+            continue
+        length = ticket.paused_seconds - row.paused_seconds_before
+        end = (row.started_at + timedelta(seconds=length) if length >= 0
+               else ticket.paused_at or now)
+        row.ended_at = max(row.started_at, end)
+        await row.save(update_fields=["ended_at"])
+    if ticket.paused_at is not None and not running:
+        try:
             rows.append(await SlaPause.create(ticket_id=ticket.id, started_at=ticket.paused_at,
                                               paused_seconds_before=ticket.paused_seconds))
+        except IntegrityError:  # another process recorded this pause a moment ago
+            rows = await SlaPause.filter(ticket_id=ticket.id).order_by("started_at", "id")
     return [Pause(row.started_at, row.ended_at) for row in rows]
 
 

@@ -81,7 +81,7 @@ class SlaPause(Model):
 
     class Meta:
         table = "support_sla_pauses"
-        indexes = (("ticket_id", "ended_at"),)
+        unique_together = (("ticket", "started_at"),)
 
 
 class SlaWarning(Model):

@@ -26,6 +26,7 @@ from forum.support_queue.permissions import (
     require_team_or_requester,
     within_reopen_grace,
 )
+from forum.support_queue.sla import refresh_ticket
 from forum.support_queue.tickets import PLUGIN_KEY
 from forum.topics.models import Post, Topic, TopicState
 from forum.topics.permissions import TEAM_ROLES
@@ -229,6 +230,7 @@ async def set_tier(platform: Platform, actor: User | None, ticket: Ticket, tier:
     await Ticket.filter(id=ticket.id).update(
         tier=worth.tier, amount_paid=worth.amount_paid, priority=worth.priority,
         currency=worth.currency)
+    await refresh_ticket(ticket.id)  # the targets follow tier and priority
     await ticket.refresh_from_db()
     return ticket
 

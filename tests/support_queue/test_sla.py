@@ -8,7 +8,7 @@ from typing import Any
 
 from forum import events
 from forum.platform import Platform
-from forum.support_queue.calendar import default_calendar
+from forum.support_queue.calendar import WEEKDAYS, default_calendar
 from forum.support_queue.models import Ticket, TicketState, Tier
 from forum.support_queue.sla import (
     DEFAULT_TARGETS,
@@ -269,3 +269,44 @@ async def test_priority_names_default_and_custom(db: None, world: World) -> None
                              priority_names=["Fire", "Smoke", "", "Question", "Wish"])
     assert await priority_names(world.project.id) == [
         "Fire", "Smoke", "Something is broken", "Question", "Wish"]
+
+
+async def test_the_ticket_verbs_keep_the_due_times(platform: Platform, world: World) -> None:
+    """Through the real verbs: set_tier sets targets, on hold pauses, the reply of the team
+    and the requester's reaction start and stop the clocks (open round the clock, so the
+    arithmetic is plain)."""
+    from forum.support_queue.permissions import access_ticket
+    from forum.support_queue.responses import record_post
+    from forum.support_queue.states import do_set_state, set_tier
+
+    await BusinessCalendar.create(project_id=world.project.id, time_zone="UTC",
+                                  hours={day: ["00:00-24:00"] for day in WEEKDAYS})
+    opened = await open_ticket(platform, world)
+    ticket = await set_tier(platform, world.owner, opened, Tier.ENTERPRISE, 0, priority=1)
+    submitted = ticket.submitted_at
+    assert submitted is not None
+    assert ticket.first_response_due_at == submitted + timedelta(minutes=60)
+    ctx = await access_ticket(world.supporter, ticket.id)
+    await do_set_state(platform, ctx, TicketState.ON_HOLD, now=submitted + timedelta(minutes=10))
+    ctx = await access_ticket(world.supporter, ticket.id)
+    await do_set_state(platform, ctx, TicketState.QUEUED, now=submitted + timedelta(minutes=35))
+    stored = await Ticket.get(id=ticket.id)
+    assert stored.paused_seconds == 25 * 60
+    assert stored.first_response_due_at == submitted + timedelta(minutes=85)
+    # the team answers, then the requester reacts: the next response is due 2h later
+    answered = submitted + timedelta(minutes=40)
+    await record_post(platform, events.PostCreated(
+        project=world.project.id, topic_id=ticket.topic_id,  # type: ignore[attr-defined]
+        post_id=1, author_id=world.supporter.id, number=2, reply_to_post_id=None), now=answered)
+    stored = await Ticket.get(id=ticket.id)
+    assert stored.first_response_at == answered and stored.next_response_due_at is None
+    reacted = submitted + timedelta(minutes=50)
+    await record_post(platform, events.PostCreated(
+        project=world.project.id, topic_id=ticket.topic_id,  # type: ignore[attr-defined]
+        post_id=2, author_id=world.member.id, number=3, reply_to_post_id=None), now=reacted)
+    stored = await Ticket.get(id=ticket.id)
+    assert stored.next_response_due_at == reacted + timedelta(minutes=120)
+    assert stored.first_response_due_at == submitted + timedelta(minutes=85)
+    # P3 instead: 4h first response, 8h next
+    stored = await set_tier(platform, world.owner, stored, Tier.ENTERPRISE, 0, priority=3)
+    assert stored.next_response_due_at == reacted + timedelta(hours=8)
