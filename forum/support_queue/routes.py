@@ -277,7 +277,7 @@ async def ticket_settings(request: Request) -> Response:
             flash(request, "Ticket settings saved.", "success")
             return _see(request.url.path)
     return await render(request, "support_queue/ticket_settings.html", {
-        "current_project": access.project, "settings": settings, "errors": errors,
+        "current_project": access.project, "support": settings, "errors": errors,
     }, status_code=status)
 
 

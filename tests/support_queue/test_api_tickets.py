@@ -44,7 +44,7 @@ async def test_open_answer_and_solve_a_ticket(client: httpx.AsyncClient, world: 
     assert ticket["tier"] == "free" and ticket["priority"] == 3 and ticket["amount_paid"] == 0
     assert ticket["url"].startswith(f"/p/acme/t/{ticket['topic_id']}-")
     assert ticket["first_response_due_at"] is None and ticket["submitted_at"] is not None
-    assert "queue_position" in ticket and "expected_response" in ticket
+    assert ticket["queue_position"] == 1 and ticket["expected_response"]
 
     await login(world.supporter)
     assigned = await client.post(f"/api/v1/tickets/{ticket['id']}/assign",
