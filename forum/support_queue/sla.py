@@ -5,14 +5,16 @@ A ticket's first response is due ``first_response_minutes`` of business time aft
 submitted; after the team has answered, each reaction of the requester starts a new clock
 for the next response (``next_response_minutes``). Waiting on the requester and on hold
 stop the clock: when it runs again, the due time moves later by the business time spent
-paused (``SlaPause`` rows keep each pause). Targets are per tier and priority; a project
-without its own uses ``DEFAULT_TARGETS`` (free tickets have none).
+paused before the due time (``SlaPause`` rows keep each pause; pausing after a due time
+passed changes nothing). Targets are per tier and priority; a project without its own
+uses ``DEFAULT_TARGETS`` (free tickets have none).
 
 For other parts of the support queue::
 
     await load_calendar(project) -> Calendar
     await load_targets(project_id, tier, priority) -> Targets
     due_times(ticket, cal, targets, pauses=()) -> DueTimes          # pure
+    due_after(start, seconds, pauses, until, cal) -> datetime       # one clock, pure
     current_due(ticket) -> (kind, due_at) | None                    # the due time that counts now
     breach_status(ticket, now, lead=timedelta(minutes=60)) -> "ok" | "soon" | "breached"
     await warning_lead(project_id) -> timedelta                     # the project's "soon"
@@ -108,18 +110,27 @@ class DueTimes:
     next_response_due_at: datetime | None
 
 
-def paused_business_seconds(pauses: Iterable[Pause], since: datetime,
-                            until: datetime | None, cal: Calendar) -> int:
-    """Business time of the finished pauses that fall in [since, until)."""
-    total = 0
-    for pause in pauses:
-        if pause.ended_at is None:
-            continue
-        start = max(pause.started_at, since)
+def due_after(start: datetime, seconds: int, pauses: Iterable[Pause],
+              until: datetime | None, cal: Calendar) -> datetime:
+    """The instant at which ``seconds`` of business time have run since ``start`` on a clock
+    that stands still during the finished ``pauses`` (those before ``until``: the end of
+    this clock's cycle). A pause that begins after the due time does not move it."""
+    remaining = seconds
+    cursor = start
+    finished = sorted((p for p in pauses if p.ended_at is not None),
+                      key=lambda p: p.started_at)
+    for pause in finished:
+        assert pause.ended_at is not None
+        begin = max(pause.started_at, cursor)
         end = pause.ended_at if until is None else min(pause.ended_at, until)
-        if end > start:
-            total += business_seconds_between(start, end, cal)
-    return total
+        if end <= begin:
+            continue
+        running = business_seconds_between(cursor, begin, cal)
+        if running >= remaining:
+            break
+        remaining -= running
+        cursor = end
+    return add_business_seconds(cursor, remaining, cal)
 
 
 def next_response_start(ticket: Ticket) -> datetime | None:
@@ -134,22 +145,20 @@ def next_response_start(ticket: Ticket) -> datetime | None:
 def due_times(ticket: Ticket, cal: Calendar, targets: Targets,
               pauses: Sequence[Pause] = ()) -> DueTimes:
     """The ticket's due times under ``targets`` on ``cal``, each moved later by the
-    business time of the finished pauses in its cycle. A solved or closed ticket keeps its
-    first response's due time (was it met?) and has no next one."""
+    business time of the finished pauses in its cycle that began before it was due. A
+    solved or closed ticket keeps its first response's due time (was it met?) and has no
+    next one."""
     if ticket.submitted_at is None or ticket.state == TicketState.DRAFT:
         return DueTimes(None, None)
     first: datetime | None = None
     if targets.first_response_minutes is not None:
-        shift = paused_business_seconds(pauses, ticket.submitted_at, ticket.first_response_at,
-                                        cal)
-        first = add_business_seconds(ticket.submitted_at,
-                                     targets.first_response_minutes * 60 + shift, cal)
+        first = due_after(ticket.submitted_at, targets.first_response_minutes * 60, pauses,
+                          ticket.first_response_at, cal)
     next_: datetime | None = None
     start = next_response_start(ticket)
     if (start is not None and targets.next_response_minutes is not None
             and ticket.state in CLOCKED_STATES):
-        shift = paused_business_seconds(pauses, start, None, cal)
-        next_ = add_business_seconds(start, targets.next_response_minutes * 60 + shift, cal)
+        next_ = due_after(start, targets.next_response_minutes * 60, pauses, None, cal)
     return DueTimes(first, next_)
 
 

@@ -310,3 +310,14 @@ async def test_the_ticket_verbs_keep_the_due_times(platform: Platform, world: Wo
     # P3 instead: 4h first response, 8h next
     stored = await set_tier(platform, world.owner, stored, Tier.ENTERPRISE, 0, priority=3)
     assert stored.next_response_due_at == reacted + timedelta(hours=8)
+
+
+async def test_a_pause_after_the_due_time_does_not_move_it(db: None) -> None:
+    """Breached at 10:00, put on hold at 11:00: still due 10:00 (no amnesty by pausing)."""
+    pauses = [Pause(utc(2026, 3, 2, 11, 0), utc(2026, 3, 2, 12, 0))]
+    assert due_times(ticket(), UTC_CAL, ENTERPRISE_P1, pauses).first_response_due_at == utc(
+        2026, 3, 2, 10, 0)
+    # a pause straddling the due time moves it by its whole length: 09:30-10:30
+    pauses = [Pause(utc(2026, 3, 2, 9, 30), utc(2026, 3, 2, 10, 30))]
+    assert due_times(ticket(), UTC_CAL, ENTERPRISE_P1, pauses).first_response_due_at == utc(
+        2026, 3, 2, 11, 0)
