@@ -78,6 +78,7 @@ class Settings(BaseSettings):
     mail_in_secret: SecretStr = SecretStr("")  # X-Forum-Inbound-Secret of POST /mail/inbound
     mail_in_bounces_per_hour: int = Field(5, ge=0, description="bounces per sender and hour")
     reply_token_max_age_days: int = Field(90, ge=1)
+    mail_in_keep_days: int = Field(90, ge=1, description="recorded incoming mail is kept so long")
 
     # Platform
     platform_name: str = "Forum"

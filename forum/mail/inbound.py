@@ -364,3 +364,9 @@ async def _record(facts: _Facts, status: InboundStatus, reason: str, smtp: str, 
         reason=reason[:500], target_kind=facts.target_kind, target_id=facts.target_id,
         user_id=facts.user_id, url=url[:500])
     return Outcome(status, reason, smtp, url, row.id)
+
+
+async def forget_old_messages(platform: Platform, *, now: datetime | None = None) -> int:
+    """Delete recorded messages older than FORUM_MAIL_IN_KEEP_DAYS; how many went."""
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=platform.settings.mail_in_keep_days)
+    return await InboundMessage.filter(created_at__lt=cutoff).delete()
