@@ -247,3 +247,41 @@ async def test_only_the_team_sees_the_inbox(client: httpx.AsyncClient, login: Lo
     member = await access_project(world.member, slug)
     with pytest.raises(Forbidden):
         await inbox.take_next(platform, member, world.member)
+
+
+async def test_take_next_and_answer_from_a_template(client: httpx.AsyncClient, login: Login,
+                                                    platform: Platform, world: World) -> None:
+    """The supporter's round: take the next ticket, pick a template in its panel, post it."""
+    from forum.support_queue.team_models import ResponseTemplate
+    from forum.topics.models import Post
+
+    first, _, _ = await three_tickets(platform, world)
+    template = await ResponseTemplate.create(project=world.project, owner=None, name="Ack",
+                                             body="Hello {requester_name}, about {reference}:")
+    await login(world.supporter)
+    token = await csrf_from(client, f"/p/{world.project.slug}/inbox")
+    taken = await client.post(f"/p/{world.project.slug}/inbox/take-next",
+                              data={"csrf_token": token})
+    topic_id = first.topic_id  # type: ignore[attr-defined]
+    assert f"/t/{topic_id}-" in taken.headers["location"]
+    panel = await client.get(f"/p/{world.project.slug}/t/{topic_id}/ticket-panel")
+    assert f'hx-get="/p/{world.project.slug}/t/{topic_id}/template-picker"' in panel.text
+    assert f'hx-get="/p/{world.project.slug}/t/{topic_id}/notify-level"' in panel.text
+    inserted = await client.get(f"/p/{world.project.slug}/t/{topic_id}/template-insert",
+                                params={"template_id": template.id, "source": ""})
+    text = inserted.text.split(">", 1)[1].rsplit("</textarea>", 1)[0]
+    reference = f"{world.project.slug.upper()}-{first.number}"
+    assert text == f"Hello {world.member.username}, about {reference}:"
+    page = taken.headers["location"]
+    token = await csrf_from(client, page)
+    posted = await client.post(f"/p/{world.project.slug}/t/{topic_id}/reply",
+                               data={"csrf_token": token, "source": text + " fixed in 2.2."})
+    assert posted.status_code == 303, posted.text
+    assert await Post.filter(topic_id=topic_id, author_id=world.supporter.id).count() == 1
+    answered = await Ticket.get(id=first.id)
+    assert answered.first_response_at is not None
+    assert answered.assignee_id == world.supporter.id  # type: ignore[attr-defined]
+    # The requester's panel offers no templates.
+    await login(world.member)
+    panel = await client.get(f"/p/{world.project.slug}/t/{topic_id}/ticket-panel")
+    assert "template-picker" not in panel.text

@@ -135,3 +135,19 @@ async def test_fragment(client: httpx.AsyncClient, login: Login, platform: Platf
                               page=f"/p/{world.project.slug}/inbox")
     assert refused.status_code == 403
     assert (await SatisfactionRating.get(ticket_id=ticket.id)).rating == Rating.GOOD
+
+
+async def test_the_ticket_panel_loads_the_rating_and_the_reply_box(
+        client: httpx.AsyncClient, login: Login, platform: Platform, world: World) -> None:
+    ticket = await solved(platform, world)
+    topic_id = ticket.topic_id  # type: ignore[attr-defined]
+    panel = f"/p/{world.project.slug}/t/{topic_id}/ticket-panel"
+    await login(world.member)
+    assert f'hx-get="/p/{world.project.slug}/t/{topic_id}/rating"' in (
+        await client.get(panel)).text
+    await login(world.outsider)
+    assert "/rating" not in (await client.get(panel)).text
+    await Ticket.filter(id=ticket.id).update(state=TicketState.CLOSED)
+    await login(world.member)
+    assert f'hx-get="/p/{world.project.slug}/t/{topic_id}/reply-after-close"' in (
+        await client.get(panel)).text
