@@ -208,13 +208,30 @@ class Breaching:
 
 async def breaching(project_id: int, now: datetime, within: timedelta = timedelta(0),
                     limit: int | None = None) -> Breaching:
-    """See the module's docstring."""
-    rows = await Ticket.filter(Q(project_id=project_id), breaching_q(now, within)).values_list(
-        "id", "first_response_at", "first_response_due_at", "next_response_due_at")
-    keyed = sorted((first_due if answered is None else next_due, ticket_id)
-                   for ticket_id, answered, first_due, next_due in rows)
-    ids = [ticket_id for _, ticket_id in keyed]
-    return Breaching(ids if limit is None else ids[:limit], len(ids))
+    """See the module's docstring. Two COUNTs, and at most ``limit`` rows from each of two
+    index-ordered slices (unanswered tickets by their first due time, answered ones by
+    their next), merged: never every ticket of the project."""
+    deadline = now + within
+    running = Ticket.filter(project_id=project_id, state__in=list(QUEUED_STATES),
+                            paused_at__isnull=True)
+    unanswered = running.filter(first_response_at__isnull=True,
+                                first_response_due_at__lte=deadline)
+    answered = running.filter(first_response_at__isnull=False,
+                              next_response_due_at__lte=deadline)
+    count = await unanswered.count() + await answered.count()
+    if limit is not None and limit <= 0:
+        return Breaching([], count)
+    slices = []
+    for query, field in ((unanswered, "first_response_due_at"),
+                         (answered, "next_response_due_at")):
+        ordered = query.order_by(field, "id")
+        if limit is not None:
+            ordered = ordered.limit(limit)
+        slices.append([(due, ticket_id) for ticket_id, due in
+                       await ordered.values_list("id", field)])
+    merged = sorted(slices[0] + slices[1])
+    ids = [ticket_id for _, ticket_id in merged]
+    return Breaching(ids if limit is None else ids[:limit], count)
 
 
 # Configuration

@@ -6,16 +6,20 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tortoise.expressions import Q
+
 from forum import events
 from forum.platform import Platform
 from forum.support_queue.calendar import WEEKDAYS, default_calendar
 from forum.support_queue.models import Ticket, TicketState, Tier
 from forum.support_queue.sla import (
     DEFAULT_TARGETS,
+    Breaching,
     Pause,
     Targets,
     breach_status,
     breaching,
+    breaching_q,
     current_due,
     due_times,
     load_targets,
@@ -257,6 +261,17 @@ async def test_breaching_lists_open_running_tickets_most_urgent_first(
     assert (found.ids, found.count) == ([early.id, later.id], 2)
     found = await breaching(world.project.id, now, timedelta(days=30), limit=2)
     assert found.ids == [early.id, later.id] and found.count == 3
+    # answered tickets count by their next due time: the requester reacted at 09:20
+    await Ticket.filter(id=answered.id).update(
+        last_requester_reaction_at=utc(2026, 3, 2, 9, 20))
+    await refresh_ticket(answered.id)  # next response due 11:20
+    found = await breaching(world.project.id, now, timedelta(days=30))
+    assert found.ids == [early.id, later.id, answered.id, far.id]
+    assert (await breaching(world.project.id, now, timedelta(days=30), limit=0)) == (
+        Breaching([], 4))
+    in_an_hour = Ticket.filter(Q(project_id=world.project.id),
+                               breaching_q(now, timedelta(minutes=60)))
+    assert sorted(await in_an_hour.values_list("id", flat=True)) == [early.id, later.id]
     assert far.id not in (await breaching(world.project.id, now, timedelta(hours=2))).ids
     other = await breaching(world.project.id + 1000, now, timedelta(days=30))
     assert (other.ids, other.count) == ([], 0)
