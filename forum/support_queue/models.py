@@ -90,8 +90,14 @@ class Ticket(Model):
     class Meta:
         table = "tickets"
         unique_together = (("project", "number"),)
-        indexes = (("project_id", "state"), ("project_id", "tier", "amount_paid"),
-                   ("project_id", "last_requester_reaction_at"))
+        # The queue (forum/support_queue/queue.py) counts and reads its two streams from
+        # the tier indexes alone (state last: checked inside the index), finds tickets
+        # about to breach through the due-time ones and the served share through the last.
+        indexes = (("project_id", "state", "first_response_due_at"),
+                   ("project_id", "state", "next_response_due_at"),
+                   ("project_id", "tier", "amount_paid", "last_requester_reaction_at", "state"),
+                   ("project_id", "tier", "last_requester_reaction_at", "state"),
+                   ("project_id", "first_response_at", "tier"))
 
     @property
     def reference(self) -> str:

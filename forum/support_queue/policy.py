@@ -49,8 +49,8 @@ def paid_key(ticket: QueuedTicket) -> tuple[Any, ...]:
 
 
 def unpaid_key(ticket: QueuedTicket) -> tuple[Any, ...]:
-    """The unpaid stream's order: longest wait first (amounts, normally 0, first)."""
-    return (-ticket.amount_paid, _time_key(ticket.waiting_since), ticket.id)
+    """The unpaid stream's order: longest wait first."""
+    return (_time_key(ticket.waiting_since), ticket.id)
 
 
 def oldest_key(ticket: QueuedTicket) -> tuple[Any, ...]:

@@ -65,6 +65,7 @@ LIGHT_FIELDS = ("id", "tier", "amount_paid", "last_requester_reaction_at", "subm
                 "first_response_at", "first_response_due_at", "next_response_due_at",
                 "assignee_id", "priority")
 PAID_ORDER = ("-amount_paid", "last_requester_reaction_at", "id")
+UNPAID_ORDER = ("last_requester_reaction_at", "id")
 WALK_CHUNK = 500  # filtered pages walk the order this many places at a time
 
 
@@ -172,8 +173,9 @@ class QueueReader:
         if self._loaded:
             return
         self._loaded = True
-        rows = await self.base().annotate(n=Count("id")).group_by("tier").values_list("tier", "n")
-        self.tier_counts = {str(tier): int(n) for tier, n in rows}
+        # One count per tier, each from its own index range (a GROUP BY would visit rows).
+        self.tier_counts = {tier: int(await self.base().filter(tier=tier).count())
+                            for tier in (*PAID_TIERS, UNPAID_TIER)}
         if self.policy is not None:
             self.context = await self._context()
             self._all = self.policy.order(await self._every_ticket(), self.context)
@@ -182,10 +184,11 @@ class QueueReader:
             return
         self.context = await self._context()
         lead = self.now + timedelta(minutes=self.settings.breach_lead_minutes)
-        breach = (Q(first_response_at__isnull=True, first_response_due_at__lte=lead)
-                  | Q(first_response_at__isnull=False, next_response_due_at__lte=lead))
-        jump_rows = await self.base().filter(tier=GUARANTEED_TIER).filter(breach).values(
-            *LIGHT_FIELDS)
+        jump_rows: list[dict[str, Any]] = []
+        for breach in (Q(first_response_at__isnull=True, first_response_due_at__lte=lead),
+                       Q(first_response_at__isnull=False, next_response_due_at__lte=lead)):
+            jump_rows += await self.base().filter(breach, tier=GUARANTEED_TIER).values(
+                *LIGHT_FIELDS)
         self.jump = sorted((queued_ticket(r) for r in jump_rows), key=jump_key)
 
     async def _context(self) -> QueueContext:
@@ -244,7 +247,8 @@ class QueueReader:
         share, head = self.settings.unpaid_share, len(self.jump)
         if not light.is_paid:
             rank = 1 + await self._count_before(
-                self.base().filter(tier=UNPAID_TIER), self._stream_before(light))
+                self.base().filter(tier=UNPAID_TIER),
+                _wait_before(light.waiting_since, light.id, "last_requester_reaction_at"))
             if self.deficit:
                 if rank == 1:
                     return head + 1
@@ -315,7 +319,7 @@ class QueueReader:
         return found
 
     async def _unpaid_stream(self, offset: int, limit: int) -> list[QueuedTicket]:
-        rows = await (self.base().filter(tier=UNPAID_TIER).order_by(*PAID_ORDER)
+        rows = await (self.base().filter(tier=UNPAID_TIER).order_by(*UNPAID_ORDER)
                       .offset(offset).limit(limit).values(*LIGHT_FIELDS))
         return [queued_ticket(r) for r in rows]
 
@@ -367,8 +371,34 @@ class QueueReader:
         return found
 
     async def full_order(self) -> list[QueuedTicket]:
+        """Every queued ticket in order, as plain data."""
         await self.load()
         return [t for _, t in await self.slice(0, self.total)]
+
+    async def order_ids(self) -> list[int]:
+        """The ids of every queued ticket in order: the streams' ids in index order and
+        the merge, nothing else converted (the cheapest way to the whole order)."""
+        await self.load()
+        if self._all is not None:
+            return [t.id for t in self._all]
+        if not self.settings.enabled:
+            return list(await self.base().order_by("submitted_at", "id").values_list(
+                "id", flat=True))
+        head = [t.id for t in self.jump]
+        unpaid: list[int] = list(await self.base().filter(tier=UNPAID_TIER)
+                                 .order_by(*UNPAID_ORDER).values_list("id", flat=True))
+        paid: list[int] = []
+        for tier in PAID_TIERS:
+            query = self.base().filter(tier=tier)
+            if tier == GUARANTEED_TIER and head:
+                query = query.exclude(id__in=head)
+            paid += await query.order_by(*PAID_ORDER).values_list("id", flat=True)
+        if self.context.unpaid_deficit and unpaid:
+            head.append(unpaid.pop(0))
+        slots = merge_slots(1, len(paid) + len(unpaid), share=self.settings.unpaid_share,
+                            paid=len(paid), unpaid=len(unpaid))
+        return head + [unpaid[rank - 1] if is_unpaid else paid[rank - 1]
+                       for is_unpaid, rank in slots]
 
 
 # Entry points

@@ -84,6 +84,7 @@ async def sql_order(project: Project, queue_settings: QueueSettingsData) -> list
     """The order as positions of every ticket, as pages, and as a walk of the filter."""
     reader = QueueReader(project.id, queue_settings, NOW)
     full = [t.id for t in await reader.full_order()]
+    assert await QueueReader(project.id, queue_settings, NOW).order_ids() == full
     tickets = {t.id: t for t in await Ticket.filter(project_id=project.id)}
     by_position: dict[int, int] = {}
     for ticket in tickets.values():
