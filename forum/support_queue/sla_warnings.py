@@ -1,5 +1,6 @@
 """Breach warnings: a cron job mails the assignee (or the whole team of an unassigned
-ticket) when a ticket's due time comes within the project's warning lead.
+ticket, but those who muted it) when a ticket's due time comes within the project's
+warning lead.
 
 Each (ticket, kind, due time) is claimed as an ``SlaWarning`` row in the same transaction
 that queues the mails: a second worker, or the next run, loses the claim and sends
@@ -20,6 +21,7 @@ from tortoise.transactions import in_transaction
 
 from forum.accounts.models import User
 from forum.projects.models import Membership
+from forum.support_queue.levels import supporter_levels
 from forum.support_queue.models import QUEUED_STATES, Ticket
 from forum.support_queue.sla import (
     DEFAULT_LEAD_MINUTES,
@@ -28,6 +30,7 @@ from forum.support_queue.sla import (
     priority_names,
 )
 from forum.support_queue.sla_models import SlaSettings, SlaWarning
+from forum.support_queue.team_models import NotifyLevel
 from forum.topics.permissions import TEAM_ROLES
 
 if TYPE_CHECKING:
@@ -54,15 +57,18 @@ def _due_window(low: datetime, high: datetime) -> Q:
 
 
 async def recipients_for(ticket: Ticket) -> list[User]:
-    """The assignee; for an unassigned ticket, every team member of the project."""
+    """The assignee (whatever their level: the ticket is theirs to answer); for an
+    unassigned ticket, every team member of the project who has not muted it."""
     assignee_id = ticket.assignee_id  # type: ignore[attr-defined]
     if assignee_id is not None:
         user = await User.get_or_none(id=assignee_id, is_active=True)
         return [user] if user is not None else []
-    user_ids = await Membership.filter(project_id=ticket.project_id,  # type: ignore[attr-defined]
-                                       role__in=list(TEAM_ROLES)).values_list("user_id",
-                                                                             flat=True)
-    return list(await User.filter(id__in=list(user_ids), is_active=True).order_by("id"))
+    user_ids = [int(uid) for uid in await Membership.filter(  # type: ignore[call-overload]
+        project_id=ticket.project_id,  # type: ignore[attr-defined]
+        role__in=list(TEAM_ROLES)).values_list("user_id", flat=True)]
+    levels = await supporter_levels(ticket.id, user_ids)
+    wanted = [uid for uid in user_ids if levels.get(uid) != NotifyLevel.MUTE]
+    return list(await User.filter(id__in=wanted, is_active=True).order_by("id"))
 
 
 def _minutes_phrase(due_at: datetime, now: datetime) -> str:

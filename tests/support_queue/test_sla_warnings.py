@@ -12,6 +12,7 @@ from forum.support_queue.sla import refresh_ticket
 from forum.support_queue.sla_models import BusinessCalendar, SlaSettings, SlaWarning
 from forum.support_queue.sla_plugin import WARNING_JOB
 from forum.support_queue.sla_warnings import send_warnings
+from forum.support_queue.team_models import NotifyLevel, TicketNotifyLevel
 from tests.support_queue.conftest import World, open_ticket
 
 
@@ -157,3 +158,27 @@ async def test_the_cron_runs_the_job(platform: Platform, world: World, run_jobs:
     warning = await SlaWarning.get(ticket_id=ticket.id)
     assert warning.due_at == ticket.first_response_due_at
     assert warning.recipients == 4
+
+
+async def test_muting_an_unassigned_ticket_spares_that_supporter(
+        platform: Platform, world: World, run_jobs: Any, mailbox: Any) -> None:
+    ticket = await enterprise_ticket(platform, world)
+    await TicketNotifyLevel.create(ticket_id=ticket.id, user_id=world.moderator.id,
+                                   level=NotifyLevel.MUTE)
+    await TicketNotifyLevel.create(ticket_id=ticket.id, user_id=world.owner.id,
+                                   level=NotifyLevel.EVERY)
+    assert len(await send_warnings(platform, NOW)) == 1
+    await run_jobs()
+    assert recipients(mailbox) == sorted(
+        u.email for u in (world.owner, world.maintainer, world.supporter))
+
+
+async def test_the_assignee_is_warned_even_when_muted(platform: Platform, world: World,
+                                                      run_jobs: Any, mailbox: Any) -> None:
+    ticket = await enterprise_ticket(platform, world, assignee_id=world.supporter.id,
+                                     state=TicketState.ASSIGNED)
+    await TicketNotifyLevel.create(ticket_id=ticket.id, user_id=world.supporter.id,
+                                   level=NotifyLevel.MUTE)
+    await send_warnings(platform, NOW)
+    await run_jobs()
+    assert recipients(mailbox) == [world.supporter.email]
