@@ -167,7 +167,8 @@ async def previous_claim(user_id: int, before: date) -> datetime | None:
 
 
 async def build_digest(platform: Platform, user: User, local_date: date, now: datetime,
-                       since: datetime) -> Digest:
+                       since: datetime, tops: dict[int, list[dict[str, Any]]] | None = None
+                       ) -> Digest:
     project_ids = await ids_of(Membership.filter(user_id=user.id, role__in=SUPPORT_ROLES),
                                "project_id")
     projects = {p.id: p for p in await Project.filter(id__in=list(project_ids))}
@@ -202,8 +203,11 @@ async def build_digest(platform: Platform, user: User, local_date: date, now: da
             "reference": ticket.reference_in(project.slug), "title": topic.title,
             "url": f"{base}/p/{project.slug}/t/{topic.id}-{topic.slug}{anchor}",
         })
-    for section in sections.values():
-        section.top = await top_of_queue(platform, section.project, now)
+    tops = {} if tops is None else tops
+    for project_id, section in sections.items():
+        if project_id not in tops:
+            tops[project_id] = await top_of_queue(platform, section.project, now)
+        section.top = tops[project_id]
     return Digest(user, local_date, list(sections.values()), more)
 
 
@@ -243,11 +247,16 @@ async def run_digests(platform: Platform, now: datetime | None = None) -> int:
     """Send every digest due at ``now``; returns how many were sent by this run."""
     now = (now or datetime.now(UTC)).astimezone(UTC)
     sent = 0
-    for schedule in await schedules(await supporter_ids()):
-        local_date = schedule.due_date(now)
-        if local_date is None:
-            continue
-        if await DigestRun.exists(user_id=schedule.user_id, local_date=local_date):
+    due = [(s, d) for s in await schedules(await supporter_ids())
+           if (d := s.due_date(now)) is not None]
+    taken: set[tuple[Any, ...]] = set()
+    if due:
+        taken = set(await DigestRun.filter(
+            user_id__in=[s.user_id for s, _ in due], local_date__in=list({d for _, d in due})
+        ).values_list("user_id", "local_date"))
+    tops: dict[int, list[dict[str, Any]]] = {}  # one look at each queue per run
+    for schedule, local_date in due:
+        if (schedule.user_id, local_date) in taken:
             continue
         since = await previous_claim(schedule.user_id, local_date)
         run = await claim(schedule.user_id, local_date, now)
@@ -256,7 +265,7 @@ async def run_digests(platform: Platform, now: datetime | None = None) -> int:
         try:
             user = await User.get(id=schedule.user_id)
             digest = await build_digest(platform, user, local_date, now,
-                                        since or now - LOOKBACK)
+                                        since or now - LOOKBACK, tops)
             if digest.empty or not user.is_verified:
                 continue
             await send_digest(platform, digest)
