@@ -133,6 +133,15 @@ def due_after(start: datetime, seconds: int, pauses: Iterable[Pause],
     return add_business_seconds(cursor, remaining, cal)
 
 
+def _due_or_none(start: datetime, seconds: int, pauses: Iterable[Pause],
+                 until: datetime | None, cal: Calendar) -> datetime | None:
+    """``due_after``, or None when the calendar has no business time for years."""
+    try:
+        return due_after(start, seconds, pauses, until, cal)
+    except ValueError:
+        return None
+
+
 def next_response_start(ticket: Ticket) -> datetime | None:
     """When the clock for the team's next response started: the requester's reaction after
     the team's last response (None: the team spoke last, or has not answered yet)."""
@@ -152,13 +161,13 @@ def due_times(ticket: Ticket, cal: Calendar, targets: Targets,
         return DueTimes(None, None)
     first: datetime | None = None
     if targets.first_response_minutes is not None:
-        first = due_after(ticket.submitted_at, targets.first_response_minutes * 60, pauses,
-                          ticket.first_response_at, cal)
+        first = _due_or_none(ticket.submitted_at, targets.first_response_minutes * 60,
+                             pauses, ticket.first_response_at, cal)
     next_: datetime | None = None
     start = next_response_start(ticket)
     if (start is not None and targets.next_response_minutes is not None
             and ticket.state in CLOCKED_STATES):
-        next_ = due_after(start, targets.next_response_minutes * 60, pauses, None, cal)
+        next_ = _due_or_none(start, targets.next_response_minutes * 60, pauses, None, cal)
     return DueTimes(first, next_)
 
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from forum.support_queue.models import Tier
 
-MAX_MINUTES = 365 * 24 * 60  # a year of business minutes is already no promise
+MAX_MINUTES = 100_000  # some 200 workdays of 8 hours: longer is no promise
 
 
 class HolidayIO(BaseModel):

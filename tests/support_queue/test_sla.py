@@ -336,3 +336,12 @@ async def test_a_pause_after_the_due_time_does_not_move_it(db: None) -> None:
     pauses = [Pause(utc(2026, 3, 2, 9, 30), utc(2026, 3, 2, 10, 30))]
     assert due_times(ticket(), UTC_CAL, ENTERPRISE_P1, pauses).first_response_due_at == utc(
         2026, 3, 2, 11, 0)
+
+
+async def test_a_calendar_without_business_time_gives_no_due_time(db: None) -> None:
+    from forum.support_queue.calendar import Calendar
+
+    closed = Calendar(UTC_CAL.tz, ((),) * 7)
+    due = due_times(ticket(), closed, ENTERPRISE_P1)
+    assert due == due_times(ticket(), closed, Targets())
+    assert due.first_response_due_at is None
