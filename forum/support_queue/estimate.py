@@ -9,8 +9,8 @@ From the queue: at the recent answering rate (tickets first-answered over the la
 ``(p - 1)`` (low) to ``p`` (high) answers' worth of business time.
 
 The estimate is the later of the two, floored by the project's minimum. With no history,
-the project's minimum. Business time is counted in the project's business calendar
-(``project_calendar``).
+the project's minimum. Business time is counted in the project's business calendar (the
+SLA settings' ``load_calendar``).
 """
 
 from __future__ import annotations
@@ -44,10 +44,13 @@ class ExpectedResponse:
 
 
 async def project_calendar(project_id: int) -> Calendar:
-    """The project's business calendar. The SLA settings keep each project's own; until
-    their loader lands this is the default week (Monday to Friday, 09:00-17:00 UTC), the one
-    place to swap."""
-    return default_calendar("UTC")
+    """The project's business calendar (its SLA settings), or the default week in UTC for
+    a project that no longer exists."""
+    from forum.projects.models import Project
+    from forum.support_queue.sla import load_calendar
+
+    project = await Project.get_or_none(id=project_id)
+    return await load_calendar(project) if project is not None else default_calendar("UTC")
 
 
 def nearest_rank(sorted_values: list[int], percent: int) -> int:

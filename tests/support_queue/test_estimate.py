@@ -111,3 +111,24 @@ async def test_no_history_in_the_database_is_the_minimum(db: None) -> None:
     assert result == ExpectedResponse(3 * DAY, 3 * DAY, "about 3 workdays")
     draft = await add_ticket(project, owner, state=TicketState.DRAFT)
     assert await expected_response(draft, now=NOW) is None
+
+
+async def test_history_is_counted_in_the_projects_calendar(db: None) -> None:
+    from forum.support_queue.sla_models import BusinessCalendar
+
+    owner = await make_user()
+    project = await make_project(owner=owner)
+    # Around the clock, every day: Friday 15:00 to Monday 12:00 is 69 hours.
+    await BusinessCalendar.create(project=project, time_zone="UTC", hours={
+        day: ["00:00-24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")})
+    friday = datetime(2026, 2, 20, 15, 0, tzinfo=UTC)
+    await add_ticket(project, owner, state=TicketState.SOLVED, submitted_at=friday,
+                     first_response_at=datetime(2026, 2, 23, 12, 0, tzinfo=UTC))
+    for _ in range(50):  # a fast team: the queue adds nothing
+        await add_ticket(project, owner, tier="subscription", state=TicketState.SOLVED,
+                         first_response_at=NOW - timedelta(days=1))
+    waiting = await add_ticket(project, owner)
+    result = await expected_response(waiting, now=NOW)
+    assert result is not None and (result.low_minutes, result.high_minutes) == (69 * 60,
+                                                                              69 * 60)
+    assert result.label == "2\u20133 workdays"  # a workday of this calendar is 24 hours
