@@ -152,12 +152,15 @@ async def settings_page(request: Request) -> Response:
         else:
             flash(request, "Queue settings saved.", "success")
             return see_other(f"/p/{project.slug}/settings/support/queue")
+    reader = await reader_for(project.id, platform=platform_of(request))
+    await reader.load()
     numbers = [(name, field.description or name)
                for name, field in QueueSettingsIn.model_fields.items() if name != "enabled"]
     return await render(request, "support_queue/queue_settings.html", {
         "current_project": project, "numbers": numbers, "values": values,
         "enabled": values.get("enabled") in ("True", "true"),
         "enabled_label": QueueSettingsIn.model_fields["enabled"].description,
+        "policy_name": reader.policy_name, "queued": reader.total,
         "errors": errors, "message": message}, status_code=status)
 
 

@@ -131,6 +131,7 @@ async def test_the_settings_page_saves(client: httpx.AsyncClient, world: World,
     await login(world.owner)
     page = await client.get(path)
     assert page.status_code == 200 and 'name="unpaid_share" value="20"' in page.text
+    assert "Policy in use: <strong>fair</strong>" in page.text
     saved = await post_form(client, path, {
         "unpaid_share": "25", "window_days": "14", "breach_lead_minutes": "60",
         "minimum_response_minutes": "30"})
