@@ -165,10 +165,13 @@ async def test_cron_entry_prunes_old_greetings(
 
     queue = platform.jobs
     assert isinstance(queue, EmbeddedQueue)
-    assert await queue.run_cron(datetime(2030, 3, 4, 4, 29, tzinfo=UTC)) == 0
-    assert await queue.run_cron(datetime(2030, 3, 4, 4, 30, tzinfo=UTC)) == 1
+    # The core's domains have cron entries of their own: look at this plugin's only.
+    await queue.run_cron(datetime(2030, 3, 4, 4, 29, tzinfo=UTC))
+    assert await Job.filter(name="myplugin.prune").count() == 0
+    await queue.run_cron(datetime(2030, 3, 4, 4, 30, tzinfo=UTC))
     [job] = await Job.filter(name="myplugin.prune")
     assert job.kwargs == {"days": 30}
+    await Job.exclude(name="myplugin.prune").delete()
     queue._platform = platform
     assert await queue.drain() == 1
     assert await greeting.all().values_list("text", flat=True) == ["new"]
