@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Route
 
 from forum.accounts.models import User
 from forum.accounts.permissions import current_user, require_user
-from forum.projects.permissions import ProjectAccess, access_project
+from forum.projects.permissions import Action, ProjectAccess, access_project
 from forum.projects.routes import login_redirect, platform_of, see_other
 from forum.support_queue import inbox, sla
 from forum.support_queue.inbox_schemas import BulkIn, BulkOut, InboxOut, InboxQuery, InboxTicket
@@ -72,7 +72,7 @@ async def inbox_page(request: Request) -> Response:
         "current_project": access.project, "page": page,
         "rows": [ticket_row(slug, r) for r in page.rows], "filters": inbox.FILTERS,
         "team": await inbox.team_members(access.project.id),
-        "states": SETTABLE_STATES,
+        "states": SETTABLE_STATES, "is_lead": access.can(Action.MANAGE_SETTINGS),
         "priority_names": await sla.priority_names(access.project.id),
         "next_url": (f"/p/{slug}/inbox?" + urlencode({
             "filter": query.filter, "offset": query.offset + query.limit,

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 from forum.accounts.models import User
 from forum.hookspecs import JobDefinition
 from forum.jobs import JobContext
+from forum.mail.outgoing import mail_domain
+from forum.mail.reply_tokens import reply_address
 from forum.projects.models import Membership, Project
 from forum.support_queue.digest import record
 from forum.support_queue.levels import ids_of, supporter_level
@@ -36,6 +38,18 @@ async def _ticket_url(platform: Platform, ticket: Ticket) -> tuple[str, Project,
     topic = await Topic.get(id=ticket.topic_id)  # type: ignore[attr-defined]
     return (f"{platform.settings.public_url}/p/{project.slug}/t/{topic.id}-{topic.slug}",
             project, topic)
+
+
+async def thread_headers(platform: Platform, topic_id: int, user_id: int) -> dict[str, str]:
+    """Keep the ticket's emails in one thread, and let the supporter answer by replying
+    (a signed reply address for this user and topic, when incoming mail is on)."""
+    thread = f"<topic-{topic_id}@{mail_domain(platform.settings)}>"
+    headers = {"References": thread, "In-Reply-To": thread}
+    reply_to = await reply_address(platform.settings, kind="topic", target_id=topic_id,
+                                   user_id=user_id)
+    if reply_to is not None:
+        headers["Reply-To"] = reply_to
+    return headers
 
 
 async def team_ids(project_id: int, user_ids: list[int]) -> list[int]:
@@ -69,7 +83,8 @@ async def notify_assigned(ctx: JobContext, *, ticket_id: int, assignee_id: int,
     await ctx.platform.send_mail(user.email, "support_assigned", {
         "actor": actor, "reference": reference, "title": topic.title, "ticket_url": url,
         "inbox_url": f"{ctx.platform.settings.public_url}/p/{project.slug}/inbox",
-    }, subject=f"[{project.name}] {reference} assigned to you: {topic.title}")
+    }, subject=f"[{project.name}] {reference} assigned to you: {topic.title}",
+        headers=await thread_headers(ctx.platform, topic.id, user.id))
 
 
 async def notify_message(ctx: JobContext, *, ticket_id: int, post_id: int) -> None:
@@ -101,7 +116,8 @@ async def notify_message(ctx: JobContext, *, ticket_id: int, post_id: int) -> No
             "summary": f"{author} wrote in {reference} ({topic.title}):",
             "excerpt": post.source[:2000], "post_url": f"{url}#post-{post.id}",
             "ticket_url": url,
-        }, subject=f"[{project.name}] {reference}: {topic.title}")
+        }, subject=f"[{project.name}] {reference}: {topic.title}",
+            headers=await thread_headers(ctx.platform, topic.id, user.id))
 
 
 async def notify_state(ctx: JobContext, *, ticket_id: int, actor_id: int | None, old: str,

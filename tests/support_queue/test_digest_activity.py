@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
 from forum import events
 from forum.platform import Platform
@@ -34,6 +35,11 @@ async def assign(platform: Platform, world: World, ticket: Ticket, assignee_id: 
     await Ticket.filter(id=ticket.id).update(assignee_id=assignee_id)
     await platform.emit(events.TicketAssigned(project=world.project.id, ticket_id=ticket.id,
                                               assignee_id=assignee_id, actor_id=actor_id))
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return {"mail_in_domain": "in.example.org"}
 
 
 def mails_to(mailbox: Any, email: str) -> list[Any]:
@@ -98,6 +104,8 @@ async def test_messages_reach_the_assignees_digest_and_every_level_by_email(
     assert not mails_to(mailbox, world.supporter.email)  # digest only, the default
     [mail] = mails_to(mailbox, world.maintainer.email)
     assert "It still crashes with 2.1" in mail.get_body(("plain",)).get_content()
+    assert mail["References"].startswith(f"<topic-{ticket.topic_id}@")  # type: ignore[attr-defined]
+    assert mail["Reply-To"].startswith("reply+")  # answering the email posts in the ticket
     assert not mails_to(mailbox, world.outsider.email)
     # The author is never mailed their own message.
     own = await add_post(ticket, world.maintainer.id, "Looking into it")
