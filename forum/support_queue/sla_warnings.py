@@ -21,6 +21,7 @@ from tortoise.transactions import in_transaction
 
 from forum.accounts.models import User
 from forum.projects.models import Membership
+from forum.support_queue.calendar import Calendar
 from forum.support_queue.levels import supporter_levels
 from forum.support_queue.models import QUEUED_STATES, Ticket
 from forum.support_queue.sla import (
@@ -86,6 +87,10 @@ async def send_warnings(platform: Platform, now: datetime | None = None) -> list
     candidates = await (Ticket.filter(state__in=list(QUEUED_STATES), paused_at__isnull=True)
                         .filter(_due_window(now - STALE_AFTER, now + timedelta(minutes=longest)))
                         .select_related("project", "topic").order_by("id"))
+    claimed = {(ticket_id, kind, due_at) for ticket_id, kind, due_at in
+               await SlaWarning.filter(ticket_id__in=[t.id for t in candidates])
+               .values_list("ticket_id", "kind", "due_at")} if candidates else set()
+    projects: dict[int, tuple[Calendar, list[str]]] = {}
     warned: list[Warned] = []
     for ticket in candidates:
         due = current_due(ticket)
@@ -93,20 +98,22 @@ async def send_warnings(platform: Platform, now: datetime | None = None) -> list
             continue
         kind, due_at = due
         lead = timedelta(minutes=int(leads.get(ticket.project.id, DEFAULT_LEAD_MINUTES)))
-        if due_at > now + lead:
+        if due_at > now + lead or (ticket.id, kind, due_at) in claimed:
             continue
-        result = await _warn(platform, ticket, kind, due_at, now)
+        if ticket.project.id not in projects:
+            projects[ticket.project.id] = (await load_calendar(ticket.project),
+                                           await priority_names(ticket.project.id))
+        cal, names = projects[ticket.project.id]
+        result = await _warn(platform, ticket, kind, due_at, now, cal, names)
         if result is not None:
             warned.append(result)
     return warned
 
 
 async def _warn(platform: Platform, ticket: Ticket, kind: str, due_at: datetime,
-                now: datetime) -> Warned | None:
+                now: datetime, cal: Calendar, names: list[str]) -> Warned | None:
     users = await recipients_for(ticket)
     project = ticket.project
-    cal = await load_calendar(project)
-    names = await priority_names(project.id)
     reference = ticket.reference_in(project.slug)
     topic = ticket.topic
     local = due_at.astimezone(cal.tz)

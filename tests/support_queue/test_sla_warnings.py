@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from forum.platform import Platform
 from forum.support_queue.calendar import WEEKDAYS
 from forum.support_queue.models import Ticket, TicketState, Tier
@@ -182,3 +184,24 @@ async def test_the_assignee_is_warned_even_when_muted(platform: Platform, world:
     await send_warnings(platform, NOW)
     await run_jobs()
     assert recipients(mailbox) == [world.supporter.email]
+
+
+async def test_losing_the_claim_to_another_worker_sends_nothing(
+        platform: Platform, world: World, run_jobs: Any, mailbox: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another worker claims the due time after this run looked (the unique row decides)."""
+    from forum.support_queue import sla_warnings
+
+    ticket = await enterprise_ticket(platform, world)
+    original = sla_warnings.recipients_for
+
+    async def racing(t: Ticket) -> list[Any]:
+        await SlaWarning.create(ticket_id=t.id, kind="first_response",
+                                due_at=t.first_response_due_at)
+        return await original(t)
+
+    monkeypatch.setattr(sla_warnings, "recipients_for", racing)
+    assert await send_warnings(platform, NOW) == []
+    await run_jobs()
+    assert warnings_in(mailbox) == []
+    assert await SlaWarning.filter(ticket_id=ticket.id).count() == 1
