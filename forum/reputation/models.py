@@ -90,7 +90,7 @@ class ReputationTotal(Model):
 
 
 class ReputationConfig(Model):
-    """A project's own point values, thresholds and limits (``ReputationSettings``);
+    """A project's own point values, thresholds and limits (``ReputationSettings``):
     missing keys take the defaults in code."""
 
     id = fields.IntField(primary_key=True)
