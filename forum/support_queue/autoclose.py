@@ -21,11 +21,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
+
 from forum.accounts.models import User
+from forum.hookspecs import MailHandled
 from forum.projects.models import Project
 from forum.support_queue.levels import ids_of
 from forum.support_queue.models import Ticket, TicketState
-from forum.support_queue.permissions import TicketContext
+from forum.support_queue.permissions import TicketContext, access_ticket
 from forum.support_queue.schemas import TicketIn
 from forum.support_queue.states import do_set_state, queue_state
 from forum.support_queue.team_models import AutoCloseSettings, AutoCloseWarning, TicketFollowUp
@@ -34,7 +37,7 @@ from forum.topics.models import Category, Post, Topic
 from forum.topics.permissions import Viewer
 from forum.topics.reply import reply
 from forum.topics.schemas import ReplyIn
-from forum.web.errors import Conflict, Forbidden
+from forum.web.errors import Conflict, Forbidden, UserError
 
 if TYPE_CHECKING:
     from forum.jobs import JobContext
@@ -208,6 +211,36 @@ async def reply_after_close(platform: Platform, ctx: TicketContext, source: str,
     await TicketFollowUp.create(ticket_id=new.id, previous_id=ticket.id)
     post = await Post.get(topic_id=new.topic_id, number=1)  # type: ignore[attr-defined]
     return FollowUp(new, post.id, False)
+
+
+async def mail_reply_after_close(platform: Platform, target_kind: str, target_id: int,
+                                 user_id: int, text: str) -> MailHandled | None:
+    """A reply by email from the requester of a closed ticket (the topics domain would
+    refuse it: the topic is closed): reopen or follow up as on the web. None for anything
+    else, which the other domains handle."""
+    if target_kind == "topic":
+        ticket = await Ticket.get_or_none(topic_id=target_id)
+    elif target_kind == "ticket":
+        ticket = await Ticket.get_or_none(id=target_id)
+    else:
+        return None
+    if (ticket is None or ticket.state != TicketState.CLOSED
+            or ticket.requester_id != user_id):  # type: ignore[attr-defined]
+        return None
+    user = await User.get_or_none(id=user_id, is_active=True)
+    if user is None:
+        return None
+    try:
+        ctx = await access_ticket(user, ticket.id)
+        done = await reply_after_close(platform, ctx, text)
+    except UserError as exc:
+        return MailHandled.refused(exc.message)
+    except ValidationError as exc:
+        return MailHandled.refused("The reply cannot be posted as written: "
+                                   f"{exc.errors()[0]['msg']}.")
+    topic = await Topic.get(id=done.ticket.topic_id)  # type: ignore[attr-defined]
+    return MailHandled.posted(f"{platform.settings.public_url}/p/{ctx.project.slug}/t/"
+                              f"{topic.id}-{topic.slug}#post-{done.post_id}")
 
 
 async def follow_ups_of(ticket_id: int) -> list[int]:

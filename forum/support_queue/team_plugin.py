@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from forum.hookspecs import CronDefinition, JobDefinition, hookimpl
+from forum.hookspecs import CronDefinition, JobDefinition, MailHandled, hookimpl
 
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
@@ -97,3 +97,13 @@ async def _mentions(platform: Platform, topic_id: int, post_id: int, author_id: 
 
     await platform.enqueue(MENTION_JOB, topic_id=topic_id, post_id=post_id,
                            author_id=author_id, mentioned_user_ids=mentioned)
+
+
+@hookimpl(tryfirst=True)
+async def forum_mail_reply(target_kind: str, target_id: int, user_id: int, text: str,
+                           platform: Platform) -> MailHandled | None:
+    """The requester answering a closed ticket's email: reopen it within the grace period,
+    else open a follow-up (before the topics domain refuses the closed topic)."""
+    from forum.support_queue.autoclose import mail_reply_after_close
+
+    return await mail_reply_after_close(platform, target_kind, target_id, user_id, text)

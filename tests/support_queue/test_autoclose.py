@@ -213,3 +213,25 @@ async def test_settings_page_and_api(client: httpx.AsyncClient, login: Login,
     assert (await client.get(api)).status_code == 403
     rule = await autoclose.rule_for(world.project.id)
     assert (rule.enabled, rule.idle_days) == (False, 20)
+
+
+async def test_replies_by_email_to_a_closed_ticket(platform: Platform, world: World) -> None:
+    from forum.mail.inbound import ask_domains
+
+    recent = await closed_ticket(platform, world, 2)
+    old = await closed_ticket(platform, world, 20)
+
+    async def mail(ticket: Ticket, user_id: int, text: str) -> Any:
+        return await ask_domains(platform, "forum_mail_reply", target_kind="topic",
+                                 target_id=ticket.topic_id,  # type: ignore[attr-defined]
+                                 user_id=user_id, text=text, message_id="<m@x>")
+
+    reopened = await mail(recent, world.member.id, "Broken again")
+    assert reopened.ok and f"/t/{recent.topic_id}-" in reopened.url  # type: ignore[attr-defined]
+    assert (await Ticket.get(id=recent.id)).state == TicketState.QUEUED
+    followed = await mail(old, world.member.id, "And again")
+    assert followed.ok and await autoclose.follow_ups_of(old.id)
+    # Anyone else's mail to a closed ticket is left to the topics domain (which refuses).
+    refused = await mail(old, world.supporter.id, "Closing remark")
+    assert refused is not None and not refused.ok
+    assert (await Ticket.get(id=old.id)).state == TicketState.CLOSED
