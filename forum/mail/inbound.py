@@ -19,6 +19,7 @@ Bounces are mail jobs; at most FORUM_MAIL_IN_BOUNCES_PER_HOUR go to one sender p
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import re
@@ -45,6 +46,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+MAX_HTML_CHARS = 1_000_000
+MAX_TEXT_CHARS = 40_000  # more than a post may hold (32,000), with room for the quote's start
+TRAILING_BLANKS = re.compile(r"[ \t\f\v\u00a0\u200b]+\n")
+BLANK_STRETCHES = re.compile(r"[ \t\f\v\u00a0\u200b]{2,}")
+BLANK_RUNS = re.compile(r"\n{3,}")
 REPLY_LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "da", "sv", "pl", "cs"]
 LOOP_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
 SUPPRESS_VALUES = {"all", "oof", "autoreply"}
@@ -207,12 +213,20 @@ def body_text(message: EmailMessage) -> str:
     if not isinstance(content, str):
         return ""
     if part.get_content_type() == "text/html":
-        return html_to_text(content)
+        return html_to_text(content[:MAX_HTML_CHARS])
     return content
 
 
 def strip_reply(text: str) -> str:
-    """The new text of a reply: quoted mail, "On ... wrote:" headers and signatures go."""
+    """The new text of a reply: quoted mail, "On ... wrote:" headers and signatures go.
+
+    The reply parser's patterns slow down quadratically on long runs of blanks and blank
+    lines, so whitespace is tidied first (stretches of blanks become one, trailing blanks
+    go, three or more line ends become two) and the text is cut at MAX_TEXT_CHARS. The
+    parser strips every line anyway, so no indentation is lost here."""
+    text = text[:MAX_TEXT_CHARS].replace("\r\n", "\n").replace("\r", "\n")
+    text = TRAILING_BLANKS.sub("\n", BLANK_STRETCHES.sub(" ", text))
+    text = BLANK_RUNS.sub("\n\n", text)
     replies = ReplyText(text=text, languages=list(REPLY_LANGUAGES),
                         keep_hyphen_lists=True).read().replies
     latest = replies[0].body if replies else ""
@@ -272,7 +286,8 @@ async def receive_mail(platform: Platform, raw: bytes, *, recipients: Sequence[s
         return await _record(facts, InboundStatus.REJECTED, "not addressed to this forum",
                              "550 5.1.1 No such mailbox here")
     try:
-        text = strip_reply(body_text(message))
+        # Parsing a large body is CPU work: off the event loop, so mail-in keeps serving.
+        text = await asyncio.to_thread(lambda: strip_reply(body_text(message)))
     except MalformedMail as exc:
         return await _record(facts, InboundStatus.REJECTED, f"malformed: {exc}",
                              "554 5.6.0 Malformed message")

@@ -351,3 +351,16 @@ async def test_other_addresses_go_to_the_domains(scene: Scene, support: SupportA
     assert [m["To"] for m in mailbox()] == ["new@example.net"]
     unknown = await send(scene, compose(sender="new@example.net", to=f"sales@{DOMAIN}"))
     assert (unknown.status, unknown.smtp_code) == (InboundStatus.REJECTED, 550)
+
+
+@pytest.mark.parametrize("filler", ["\n", "\t", "x\n", "> \n", "- \n\n", "\u00a0 \n"],
+                         ids=["newlines", "tabs", "short-lines", "quotes", "dashes", "nbsp"])
+async def test_hostile_whitespace_is_parsed_quickly(filler: str) -> None:
+    """The reply parser is quadratic on some inputs: the text is tidied and cut first."""
+    import time
+
+    from forum.mail.inbound import strip_reply
+
+    started = time.perf_counter()
+    assert strip_reply("Real answer.\n" + filler * 500_000).startswith("Real answer.")
+    assert time.perf_counter() - started < 3
