@@ -49,6 +49,10 @@ def rebuild_command(platform: Platform, slug: str | None, check: bool) -> None:
                        f"{diff.ledger}, recount {diff.recount}")
         if len(report.differences) > SHOWN_DIFFERENCES:
             click.echo(f"  ... and {len(report.differences) - SHOWN_DIFFERENCES} more")
+        if report.months_repaired:
+            differing += len(report.months_repaired)
+            click.echo(f"  monthly leaderboard figures {'differ' if check else 'derived again'}"
+                       f" for {len(report.months_repaired)} users")
     if check and differing:
         raise SystemExit(1)
     if differing and not check:

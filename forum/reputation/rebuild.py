@@ -7,7 +7,9 @@ the number of users and vote-days, not with the number of votes or ledger rows. 
 corrected as serial voting count nothing, as in the ledger.
 
 The report compares, per user, the materialised total, the total of the ledger's sum and
-the recount; unless ``check`` is set the materialised totals become the recount.
+the recount; unless ``check`` is set the materialised totals become the recount. The
+monthly figures the leaderboards read are checked against the ledger (one grouped query
+each) and derived again for the users whose figures differ.
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
 
 from forum.reputation.config import load_rules
-from forum.reputation.models import CorrectedVote, Kind, ReputationEntry, ReputationTotal
+from forum.reputation.models import (
+    CorrectedVote,
+    Kind,
+    ReputationEntry,
+    ReputationMonth,
+    ReputationTotal,
+)
 from forum.reputation.rules import PostFacts, VoteFacts, capped, post_claims, total_of, utc_day
 from forum.topics.models import Post, Topic, TopicKind, Vote
 
@@ -45,6 +53,8 @@ class RebuildReport:
     differences: list[Difference] = field(default_factory=list)
     seconds: float = 0.0
     totals: dict[int, int] = field(default_factory=dict)  # the recount, per user
+    # Users whose monthly leaderboard figures did not add up to their ledger (re-derived).
+    months_repaired: list[int] = field(default_factory=list)
 
 
 async def recount(project_id: int) -> tuple[dict[int, int], int, int]:
@@ -129,5 +139,33 @@ async def rebuild(project_id: int, *, check: bool = False) -> RebuildReport:
             for user_id, total, user_points in changed:
                 await ReputationTotal.filter(project_id=project_id, user_id=user_id).update(
                     total=total, points=user_points)
+    report.months_repaired = await repair_months(project_id, ledger, check=check)
     report.seconds = round(time.monotonic() - started, 3)
     return report
+
+
+async def repair_months(project_id: int, ledger: dict[int, int], *, check: bool) -> list[int]:
+    """Users whose ``ReputationMonth`` rows do not sum to their ledger; unless ``check``,
+    their rows are derived again from their ledger entries."""
+    months = {int(u): int(g or 0) for u, g in await ReputationMonth.filter(
+        project_id=project_id).annotate(g=Sum("gained")).group_by("user_id").values_list(
+        "user_id", "g")}
+    wrong = sorted(u for u in ledger.keys() | months.keys()
+                   if ledger.get(u, 0) != months.get(u, 0))
+    if check:
+        return wrong
+    for user_id in wrong:
+        figures: dict[date, list[int]] = defaultdict(lambda: [0, 0])
+        for at, delta, kind, points in await ReputationEntry.filter(
+                project_id=project_id, user_id=user_id).values_list(
+                "created_at", "delta", "kind", "points"):
+            month = figures[utc_day(at).replace(day=1)]
+            month[0] += int(delta)
+            if kind == Kind.ACCEPT:
+                month[1] += 1 if points > 0 else -1
+        async with in_transaction():
+            await ReputationMonth.filter(project_id=project_id, user_id=user_id).delete()
+            await ReputationMonth.bulk_create([
+                ReputationMonth(project_id=project_id, user_id=user_id, month=m, gained=g,
+                                accepted=a) for m, (g, a) in sorted(figures.items())])
+    return wrong
