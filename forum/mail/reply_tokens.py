@@ -75,9 +75,12 @@ def _decode(token: str) -> bytes:
     text = token.strip().upper()
     padded = text + "=" * (-len(text) % 8)
     try:
-        return base64.b32decode(padded)
+        data = base64.b32decode(padded)
     except (binascii.Error, ValueError):
         raise TokenError("malformed", "This is not a reply address.") from None
+    if _encode(data) != text.lower():  # one spelling per token: no unused bits set
+        raise TokenError("malformed", "This is not a reply address.")
+    return data
 
 
 async def current_key(user_id: int) -> str:
