@@ -143,7 +143,7 @@ async def measure_rebuild(settings: Any, plugins: Any, project_id: int) -> None:
         report = await rebuild(project_id)  # writes the totals, as the command does
         emit(bench="reputation_rebuild", ledger_rows=LEDGER_ROWS, votes=report.votes,
              acceptances=report.acceptances, users=report.users, seconds=report.seconds,
-             differences=len(report.differences))
+             differences=len(report.differences), months_repaired=len(report.months_repaired))
         tracemalloc.start()
         again = await rebuild(project_id, check=True)
         _, peak = tracemalloc.get_traced_memory()
