@@ -67,6 +67,7 @@ LIGHT_FIELDS = ("id", "tier", "amount_paid", "last_requester_reaction_at", "subm
 PAID_ORDER = ("-amount_paid", "last_requester_reaction_at", "id")
 UNPAID_ORDER = ("last_requester_reaction_at", "id")
 WALK_CHUNK = 500  # filtered pages walk the order this many places at a time
+CAPPED_COUNT_LIMIT = 1000  # pages ending further down count each tier exactly
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,8 @@ class QueueReader:
         self.now = now
         self.policy = policy
         self._loaded = False
+        self._exact = False  # tier counts are exact (not capped)
+        self._cap: int | None = None
         self.context = QueueContext(project_id, now, settings)
         self.jump: list[QueuedTicket] = []
         self.tier_counts: dict[str, int] = {}
@@ -167,18 +170,40 @@ class QueueReader:
     def base(self) -> Any:
         return Ticket.filter(project_id=self.project_id, state__in=QUEUED)
 
-    async def load(self) -> None:
+    async def load(self, enough: int | None = None) -> None:
         """The figures every question needs: counts per tier, and for the fair policy the
-        served share and the jump set."""
-        if self._loaded:
+        served share and the jump set.
+
+        ``enough``: only the first ``enough`` places will be read, so each tier is counted
+        up to a cap past them (a page near the top then costs a few index probes, not a
+        count of the whole queue); the merge of those places comes out the same. Without
+        it the counts are exact (positions, ``total``, walks)."""
+        if not self._loaded:
+            self._loaded = True
+            await self._load_policy_figures()
+        if self._all is not None or self._exact:
             return
-        self._loaded = True
+        if enough is not None and enough <= CAPPED_COUNT_LIMIT:
+            cap = enough + len(self.jump) + 1
+            if self._cap is not None and self._cap >= cap:
+                return
+            self._cap = cap
+            self.tier_counts = {tier: len(await self.base().filter(tier=tier).limit(cap)
+                                          .values_list("id", flat=True))
+                                for tier in (*PAID_TIERS, UNPAID_TIER)}
+            return
+        self._exact = True
         # One count per tier, each from its own index range (a GROUP BY would visit rows).
         self.tier_counts = {tier: int(await self.base().filter(tier=tier).count())
                             for tier in (*PAID_TIERS, UNPAID_TIER)}
+
+    async def _load_policy_figures(self) -> None:
         if self.policy is not None:
             self.context = await self._context()
             self._all = self.policy.order(await self._every_ticket(), self.context)
+            self.tier_counts = {}
+            for ticket in self._all:
+                self.tier_counts[ticket.tier] = self.tier_counts.get(ticket.tier, 0) + 1
             return
         if not self.settings.enabled:
             return
@@ -207,6 +232,7 @@ class QueueReader:
 
     @property
     def total(self) -> int:
+        """Queued tickets (exact after ``load()`` without ``enough``)."""
         return sum(self.tier_counts.values())
 
     @property
@@ -282,7 +308,7 @@ class QueueReader:
 
     async def slice(self, offset: int, limit: int) -> list[tuple[int, QueuedTicket]]:
         """Places ``offset+1 .. offset+limit`` of the order, as plain data."""
-        await self.load()
+        await self.load(offset + limit)
         if limit <= 0 or offset >= self.total:
             return []
         stop = offset + limit  # the last place wanted, 1-based

@@ -111,6 +111,7 @@ async def api_queue(request: Request) -> QueuePageOut:
             assignee_id=ticket.assignee_id,  # type: ignore[attr-defined]
             waiting_since=ticket.last_requester_reaction_at, submitted_at=ticket.submitted_at,
             due_at=due))
+    await reader.load()  # exact counts for the total
     return QueuePageOut(policy=reader.policy_name, total=reader.total, limit=limit,
                         offset=offset, entries=entries)
 
