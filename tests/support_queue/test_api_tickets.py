@@ -327,3 +327,30 @@ async def test_a_supporter_added_later_is_team(client: httpx.AsyncClient, world:
     response = await client.post(f"/api/v1/tickets/{ticket['id']}/assign",
                                  json={"assignee": helper.username})
     assert response.status_code == 200
+
+
+async def test_the_requester_edits_a_draft_then_submits_it(
+        client: httpx.AsyncClient, world: World, login: Login) -> None:
+    await login(world.member)
+    draft = await new_ticket(client, submit=False)
+    topic = (await client.get(f"/api/v1/topics/{draft['topic_id']}")).json()
+    opening = topic["posts"][0]["id"]
+    edited = await client.patch(f"/api/v1/posts/{opening}",
+                                json={"source": "Version 3.2.1 on Debian 12, every export."})
+    assert edited.status_code == 200, edited.text
+    submitted = await client.post(f"/api/v1/tickets/{draft['id']}/submit", json={})
+    assert submitted.status_code == 200 and submitted.json()["state"] == "queued"
+
+
+async def test_a_ticket_started_in_the_composer_gets_its_record(
+        client: httpx.AsyncClient, world: World, login: Login) -> None:
+    await login(world.member)
+    created = await client.post("/api/v1/projects/acme/topics", json={
+        "title": "Login page loops forever", "source": "Since this morning.",
+        "category_id": world.questions.id, "kind": "ticket"})
+    assert created.status_code == 201, created.text
+    ticket = await Ticket.get(topic_id=created.json()["id"])
+    assert ticket.state == TicketState.QUEUED and ticket.number == 1
+    assert ticket.requester_id == world.member.id  # type: ignore[attr-defined]
+    got = (await client.get(f"/api/v1/tickets/{ticket.id}")).json()
+    assert got["reference"] == "ACME-1" and got["queue_position"] == 1
