@@ -66,7 +66,8 @@ LIGHT_FIELDS = ("id", "tier", "amount_paid", "last_requester_reaction_at", "subm
                 "assignee_id", "priority")
 PAID_ORDER = ("-amount_paid", "last_requester_reaction_at", "id")
 UNPAID_ORDER = ("last_requester_reaction_at", "id")
-WALK_CHUNK = 500  # filtered pages walk the order this many places at a time
+WALK_FIELDS = ("id", "tier", "assignee_id")  # what a filter looks at
+WALK_CHUNKS = (100, 400, 1000, 2000)  # a filtered page walks the order in growing steps
 CAPPED_COUNT_LIMIT = 1000  # pages ending further down count each tier exactly
 
 
@@ -116,12 +117,14 @@ async def save_queue_settings(project_id: int, data: QueueSettingsData) -> None:
 
 
 def queued_ticket(row: dict[str, Any]) -> QueuedTicket:
-    due = (row["first_response_due_at"] if row["first_response_at"] is None
-           else row["next_response_due_at"])
-    return QueuedTicket(id=row["id"], tier=str(row["tier"]), amount_paid=row["amount_paid"],
-                        waiting_since=row["last_requester_reaction_at"],
-                        submitted_at=row["submitted_at"], due_at=due,
-                        assignee_id=row["assignee_id"], priority=row["priority"])
+    """Plain data from a row of ``LIGHT_FIELDS`` (or fewer: a walk reads ``WALK_FIELDS``)."""
+    due = (row.get("first_response_due_at") if row.get("first_response_at") is None
+           else row.get("next_response_due_at"))
+    return QueuedTicket(id=row["id"], tier=str(row["tier"]),
+                        amount_paid=row.get("amount_paid", 0),
+                        waiting_since=row.get("last_requester_reaction_at"),
+                        submitted_at=row.get("submitted_at"), due_at=due,
+                        assignee_id=row.get("assignee_id"), priority=row.get("priority", 3))
 
 
 def _light(ticket: Ticket) -> QueuedTicket:
@@ -306,8 +309,10 @@ class QueueReader:
 
     # A slice of the order
 
-    async def slice(self, offset: int, limit: int) -> list[tuple[int, QueuedTicket]]:
-        """Places ``offset+1 .. offset+limit`` of the order, as plain data."""
+    async def slice(self, offset: int, limit: int, fields: Sequence[str] = LIGHT_FIELDS
+                    ) -> list[tuple[int, QueuedTicket]]:
+        """Places ``offset+1 .. offset+limit`` of the order, as plain data read from
+        ``fields`` (the jump set always has them all)."""
         await self.load(offset + limit)
         if limit <= 0 or offset >= self.total:
             return []
@@ -316,13 +321,13 @@ class QueueReader:
             return [(offset + i + 1, t) for i, t in enumerate(self._all[offset:stop])]
         if not self.settings.enabled:
             rows = await (self.base().order_by("submitted_at", "id").offset(offset).limit(limit)
-                          .values(*LIGHT_FIELDS))
+                          .values(*fields))
             return [(offset + i + 1, queued_ticket(r)) for i, r in enumerate(rows)]
         found: list[tuple[int, QueuedTicket]] = []
         head = len(self.jump)
         found += [(i + 1, t) for i, t in enumerate(self.jump) if offset < i + 1 <= stop]
         if self.deficit and offset < head + 1 <= stop:
-            first = await self._unpaid_stream(0, 1)
+            first = await self._unpaid_stream(0, 1, fields)
             found += [(head + 1, t) for t in first]
         before = head + self.deficit  # places before the merge
         start = max(offset + 1, before + 1) - before
@@ -334,8 +339,10 @@ class QueueReader:
         unpaid_ranks = [rank for is_unpaid, rank in slots if is_unpaid]
         paid_ranks = [rank for is_unpaid, rank in slots if not is_unpaid]
         unpaid = (await self._unpaid_stream(self.deficit + unpaid_ranks[0] - 1,
-                                            len(unpaid_ranks)) if unpaid_ranks else [])
-        paid = await self._paid_stream(paid_ranks[0] - 1, len(paid_ranks)) if paid_ranks else []
+                                            len(unpaid_ranks), fields)
+                  if unpaid_ranks else [])
+        paid = (await self._paid_stream(paid_ranks[0] - 1, len(paid_ranks), fields)
+                if paid_ranks else [])
         taken_unpaid = iter(unpaid)
         taken_paid = iter(paid)
         for place, (is_unpaid, _rank) in enumerate(slots, start=before + start):
@@ -344,12 +351,14 @@ class QueueReader:
                 found.append((place, ticket))
         return found
 
-    async def _unpaid_stream(self, offset: int, limit: int) -> list[QueuedTicket]:
+    async def _unpaid_stream(self, offset: int, limit: int, fields: Sequence[str]
+                             ) -> list[QueuedTicket]:
         rows = await (self.base().filter(tier=UNPAID_TIER).order_by(*UNPAID_ORDER)
-                      .offset(offset).limit(limit).values(*LIGHT_FIELDS))
+                      .offset(offset).limit(limit).values(*fields))
         return [queued_ticket(r) for r in rows]
 
-    async def _paid_stream(self, offset: int, limit: int) -> list[QueuedTicket]:
+    async def _paid_stream(self, offset: int, limit: int, fields: Sequence[str]
+                           ) -> list[QueuedTicket]:
         """Ranks ``offset+1 .. offset+limit`` of the paid stream (without the jump set),
         one query per tier it spans."""
         found: list[QueuedTicket] = []
@@ -367,7 +376,7 @@ class QueueReader:
                     query = query.exclude(id__in=jumped)
                 skip = max(0, offset - start)
                 rows = await (query.order_by(*PAID_ORDER).offset(skip)
-                              .limit(limit - len(found)).values(*LIGHT_FIELDS))
+                              .limit(limit - len(found)).values(*fields))
                 found += [queued_ticket(r) for r in rows]
                 offset = start + size
             start += size
@@ -376,14 +385,16 @@ class QueueReader:
     async def page(self, offset: int, limit: int, filters: QueueFilter | None = None
                    ) -> list[tuple[int, QueuedTicket]]:
         """A page of the order, narrowed by ``filters`` (positions stay the whole queue's):
-        a filtered page walks the order in chunks until it has enough."""
+        a filtered page walks the order in growing steps, reading only what the filter
+        looks at, until it has enough (its entries carry ``WALK_FIELDS`` only)."""
         if filters is None or filters.empty:
             return await self.slice(offset, limit)
         await self.load()
         found: list[tuple[int, QueuedTicket]] = []
-        skipped, place = 0, 0
+        skipped, place, step = 0, 0, 0
         while place < self.total and len(found) < limit:
-            chunk = await self.slice(place, WALK_CHUNK)
+            size = WALK_CHUNKS[min(step, len(WALK_CHUNKS) - 1)]
+            chunk = await self.slice(place, size, WALK_FIELDS)
             if not chunk:
                 break
             for position, ticket in chunk:
@@ -393,7 +404,8 @@ class QueueReader:
                     skipped += 1
                 elif len(found) < limit:
                     found.append((position, ticket))
-            place += WALK_CHUNK
+            place += size
+            step += 1
         return found
 
     async def full_order(self) -> list[QueuedTicket]:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -16,6 +17,7 @@ from forum.hookspecs import hookimpl
 from forum.platform import Platform
 from forum.projects.models import Project, ProjectPlugin
 from forum.queueing import PAID_TIERS, QueueContext, QueuedTicket, QueueSettingsData
+from forum.support_queue import queue as queue_module
 from forum.support_queue.models import Ticket, TicketState
 from forum.support_queue.policy import FairPolicy, OldestFirstPolicy
 from forum.support_queue.queue import (
@@ -125,7 +127,8 @@ async def test_sql_positions_and_pages_agree_with_the_pure_policy(
     for tier, amount, waited, state, due in specs:
         await add_ticket(project, owner, tier=tier, amount_paid=0 if tier == "free" else amount,
                          waited_minutes=waited, state=state,
-                         due_in=due if tier == "enterprise" else None)
+                         due_in=due if tier == "enterprise" else None,
+                         assignee=owner if state == TicketState.ASSIGNED else None)
     # First responses within the window (solved tickets): the served share.
     for count, tier in ((served[0], "subscription"), (served[1], "free")):
         for _ in range(count):
@@ -134,6 +137,16 @@ async def test_sql_positions_and_pages_agree_with_the_pure_policy(
     queue_settings = QueueSettingsData(unpaid_share=share, breach_lead_minutes=lead)
     expected = await expected_order(project, queue_settings, served)
     assert await sql_order(project, queue_settings) == expected
+    # Filtered pages: the matching tickets in order, with their places in the whole queue.
+    assigned = set(await Ticket.filter(project_id=project.id, assignee_id=owner.id)
+                   .values_list("id", flat=True))
+    for filters, keep in ((QueueFilter(assignee_id=owner.id), assigned.__contains__),
+                          (QueueFilter(unassigned=True), lambda i: i not in assigned)):
+        wanted = [(p, i) for p, i in enumerate(expected, start=1) if keep(i)]
+        reader = QueueReader(project.id, queue_settings, NOW)
+        assert [(p, t.id) for p, t in await reader.page(0, 50, filters)] == wanted
+        reader = QueueReader(project.id, queue_settings, NOW)
+        assert [(p, t.id) for p, t in await reader.page(1, 2, filters)] == wanted[1:3]
 
 
 async def test_queue_off_is_oldest_submission_first(db: None) -> None:
@@ -163,7 +176,10 @@ async def test_drafts_and_paused_tickets_have_no_position(db: None) -> None:
     assert await queue_position(queued, now=NOW) == 1
 
 
-async def test_filtered_pages_keep_whole_queue_positions(db: None) -> None:
+@pytest.mark.parametrize("steps", [(100,), (2, 3)])
+async def test_filtered_pages_keep_whole_queue_positions(
+        db: None, steps: tuple[int, ...], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(queue_module, "WALK_CHUNKS", steps)  # (2, 3): walks in small steps
     owner = await make_user()
     supporter = await make_user()
     project = await make_project(owner=owner)
