@@ -246,6 +246,15 @@ def forum_queue_policy(
     built-in fair policy applies. Asked only while the project's queue is switched on."""
 
 
+@hookspec
+def forum_email_allowed(
+    user_id: int, topic_id: int, kind: str, platform: Platform
+) -> Awaitable[bool | None] | bool | None:
+    """May a notification of ``kind`` about ``topic_id`` be emailed to ``user_id`` (it is
+    kept in the app either way)? False: not by email; None: no opinion. The first False
+    wins (the support queue answers for its team's notification level on each ticket)."""
+
+
 # Incoming mail (forum/mail/inbound.py). All may be async; the first answer that is not
 # None wins.
 

@@ -6,7 +6,8 @@ after the change committed, so a request never waits for them.
 
 from __future__ import annotations
 
-from typing import Any
+import inspect
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from forum.accounts.models import User
@@ -21,6 +22,9 @@ from forum.notifications.models import (
     NotificationPreference,
 )
 from forum.topics.models import Post
+
+if TYPE_CHECKING:
+    from forum.platform import Platform
 
 EMAIL_JOB = "notifications.email"
 
@@ -143,6 +147,10 @@ async def email(ctx: JobContext, *, notification_ids: list[int]) -> None:
             pref = NotificationPreference(user_id=user.id)
         if not pref.wants_email(notification.kind):
             continue
+        topic_id = notification.topic_id  # type: ignore[attr-defined]
+        if topic_id is not None and not await email_allowed(platform, user.id, topic_id,
+                                                            str(notification.kind)):
+            continue
         post_id = notification.post_id  # type: ignore[attr-defined]
         post = None if post_id is None else await Post.get_or_none(id=post_id)
         excerpt = "" if post is None else post.source[:500]
@@ -173,6 +181,17 @@ async def email(ctx: JobContext, *, notification_ids: list[int]) -> None:
         await platform.send_mail(user.email, "notification", context,
                                  subject=f"[{project}] {summary}", headers=headers)
         await Notification.filter(id=notification.id).update(emailed_at=service.utcnow())
+
+
+async def email_allowed(platform: Platform, user_id: int, topic_id: int, kind: str) -> bool:
+    """Whether no domain keeps this notification out of the user's mail (hook
+    ``forum_email_allowed``; e.g. a supporter's level on a ticket)."""
+    for result in platform.plugins.pm.hook.forum_email_allowed(
+            user_id=user_id, topic_id=topic_id, kind=kind, platform=platform):
+        answer = await result if inspect.isawaitable(result) else result
+        if answer is False:
+            return False
+    return True
 
 
 def definitions() -> list[JobDefinition]:

@@ -60,3 +60,37 @@ async def do_set_level(ticket: Ticket, user_id: int, level: NotifyLevel) -> None
                                               defaults={"level": level})
         await TicketNotifyLevel.filter(ticket_id=ticket.id, user_id=user_id).update(
             level=level)
+
+
+# Kinds of notification about one new post (forum.notifications.models.POST_KINDS): the
+# support queue cannot import the notifications domain, so the names are repeated here.
+POST_KINDS = frozenset({"mentioned", "replied", "quoted", "watching_activity", "new_topic"})
+
+
+async def email_allowed(user_id: int, topic_id: int, kind: str) -> bool | None:
+    """The answer to ``forum_email_allowed`` for a team member's notification about a
+    ticket: muted, nothing by email; digest only, mentions alone by email (the rest waits
+    for the digest); every message, the support queue mails each message itself, so the
+    notification is not mailed a second time. None for anyone else and other topics."""
+    from forum.accounts.models import User
+    from forum.projects.models import Membership
+    from forum.support_queue.models import Ticket
+    from forum.topics.permissions import TEAM_ROLES
+
+    ticket = await Ticket.filter(topic_id=topic_id).only("id", "project_id").first()
+    if ticket is None:
+        return None
+    on_team = await Membership.exists(
+        project_id=ticket.project_id, user_id=user_id,  # type: ignore[attr-defined]
+        role__in=[str(r) for r in TEAM_ROLES]) or await User.exists(
+        id=user_id, is_platform_admin=True)
+    if not on_team:
+        return None
+    level = await supporter_level(ticket.id, user_id)
+    if level == NotifyLevel.MUTE:
+        return False
+    if kind not in POST_KINDS:
+        return None
+    if level == NotifyLevel.DIGEST:
+        return kind == "mentioned"
+    return False

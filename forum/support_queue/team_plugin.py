@@ -107,3 +107,11 @@ async def forum_mail_reply(target_kind: str, target_id: int, user_id: int, text:
     from forum.support_queue.autoclose import mail_reply_after_close
 
     return await mail_reply_after_close(platform, target_kind, target_id, user_id, text)
+
+
+@hookimpl
+async def forum_email_allowed(user_id: int, topic_id: int, kind: str) -> bool | None:
+    """A supporter's notification level on a ticket decides what reaches their mail."""
+    from forum.support_queue.levels import email_allowed
+
+    return await email_allowed(user_id, topic_id, kind)

@@ -185,3 +185,52 @@ async def test_level_control_refuses_non_team(client: httpx.AsyncClient, login: 
         assert (await client.get(api)).status_code == 404
         assert (await client.put(api, json={"level": "every"})).status_code == 404
     assert not await TicketNotifyLevel.exists()
+
+
+# What the notification emails ask (hook forum_email_allowed)
+
+
+async def notification_mails(mailbox: Any, email: str) -> list[Any]:
+    return [m for m in mailbox() if m["To"] == email and "digest" not in m["Subject"]
+            and "assigned to you" not in m["Subject"]]
+
+
+async def test_a_mention_in_a_ticket_is_mailed_unless_muted(
+        platform: Platform, world: World, run_jobs: Any, mailbox: Any) -> None:
+    from forum.notifications.models import Notification
+    from forum.topics.models import Topic
+    from tests.topics.conftest import answer
+
+    ticket = await open_ticket(platform, world)
+    topic = await Topic.get(id=ticket.topic_id)  # type: ignore[attr-defined]
+    await answer(platform, world, topic, world.member, f"@{world.supporter.username} help?")
+    await run_jobs()
+    assert len(await notification_mails(mailbox, world.supporter.email)) == 1  # digest level
+    await TicketNotifyLevel.create(ticket=ticket, user=world.supporter, level=NotifyLevel.MUTE)
+    await answer(platform, world, topic, world.member, f"@{world.supporter.username} hello?")
+    await run_jobs()
+    assert len(await notification_mails(mailbox, world.supporter.email)) == 1
+    # Kept in the app all the same.
+    assert await Notification.filter(user_id=world.supporter.id, kind="mentioned").count() == 2
+
+
+async def test_watched_ticket_activity_waits_for_the_digest(
+        platform: Platform, world: World, run_jobs: Any, mailbox: Any) -> None:
+    from forum.notifications.models import TopicWatch, WatchLevel
+    from forum.topics.models import Topic
+    from tests.topics.conftest import answer
+
+    ticket = await open_ticket(platform, world)
+    topic = await Topic.get(id=ticket.topic_id)  # type: ignore[attr-defined]
+    for user in (world.supporter, world.maintainer, world.outsider):
+        await TopicWatch.create(user=user, topic=topic, level=WatchLevel.WATCHING)
+    await TicketNotifyLevel.create(ticket=ticket, user=world.maintainer,
+                                   level=NotifyLevel.EVERY)
+    await answer(platform, world, topic, world.member, "More details: it fails on ARM.")
+    await run_jobs()
+    # Digest only: nothing now. Every message: one mail (the support queue's), not two.
+    assert await notification_mails(mailbox, world.supporter.email) == []
+    [mail] = await notification_mails(mailbox, world.maintainer.email)
+    assert "fails on ARM" in mail.get_body(("plain",)).get_content()
+    # Not on the team: the notifications domain decides as for any topic.
+    assert len(await notification_mails(mailbox, world.outsider.email)) == 1
