@@ -27,6 +27,11 @@ def forum_routes() -> list[BaseRoute]:
 
 
 @hookimpl
+def forum_template_outlets() -> dict[str, str]:
+    return {"project": "support_queue/_project_links.html"}
+
+
+@hookimpl
 async def on_topic_created(event: events.TopicCreated, platform: Platform) -> None:
     """A ticket started through the ordinary composer gets its ticket record."""
     if event.kind != "ticket":

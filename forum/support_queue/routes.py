@@ -6,6 +6,8 @@ flashed there.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,7 +21,7 @@ from forum.projects.models import Membership
 from forum.projects.permissions import Action, access_project
 from forum.projects.routes import platform_of
 from forum.support_queue import service
-from forum.support_queue.models import TicketState, Tier
+from forum.support_queue.models import Ticket, TicketState, Tier
 from forum.support_queue.permissions import TicketContext, within_reopen_grace
 from forum.support_queue.schemas import TicketIn, TicketPatch
 from forum.support_queue.standing import standing, state_label
@@ -33,6 +35,7 @@ from forum.web.errors import NotFound, UserError, invalid_from_pydantic
 from forum.web.templating import flash, render
 
 GUIDELINES_MAX = 20_000
+MY_TICKETS = 200
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -108,6 +111,32 @@ async def new_ticket(request: Request) -> Response:
         "current_project": project, "values": values, "errors": errors, "message": message,
         "guidelines": _guidelines_html(project.slug, settings.guidelines),
     }, status_code=status)
+
+
+@dataclass(frozen=True)
+class TicketRow:
+    reference: str
+    title: str
+    url: str
+    state: str
+    created_at: datetime
+
+
+async def my_tickets(request: Request) -> Response:
+    """The signed-in user's own tickets in the project, newest first (drafts included)."""
+    user = current_user(request)
+    if user is None:
+        return _login(request.url.path)
+    access = await access_project(user, request.path_params["slug"])
+    project = access.project
+    tickets = await Ticket.filter(project_id=project.id, requester_id=user.id,
+                                  topic__deleted_at__isnull=True
+                                  ).select_related("topic").order_by("-id").limit(MY_TICKETS)
+    rows = [TicketRow(t.reference_in(project.slug), t.topic.title,
+                      f"/p/{project.slug}/t/{t.topic.id}-{t.topic.slug}",
+                      state_label(t.state), t.created_at) for t in tickets]
+    return await render(request, "support_queue/my_tickets.html",
+                        {"current_project": project, "rows": rows})
 
 
 # The panel on the ticket page
@@ -284,6 +313,7 @@ async def ticket_settings(request: Request) -> Response:
 def routes() -> list[BaseRoute]:
     ticket = "/p/{slug}/t/{id:int}/ticket"
     return [
+        Route("/p/{slug}/tickets", my_tickets, name="support_my_tickets"),
         Route("/p/{slug}/tickets/new", new_ticket, methods=["GET", "POST"],
               name="support_new_ticket"),
         Route("/p/{slug}/t/{id:int}/ticket-panel", ticket_panel, name="support_ticket_panel"),

@@ -225,3 +225,27 @@ async def test_a_ticket_in_another_project_is_not_found_under_this_slug(
     await login(other.owner)
     topic_id = ticket.topic_id  # type: ignore[attr-defined]
     assert (await client.get(f"/p/other/t/{topic_id}/ticket-panel")).status_code == 404
+
+
+async def test_the_project_home_links_to_help_and_my_tickets_lists_only_mine(
+        client: httpx.AsyncClient, world: World, login: Login) -> None:
+    home = await client.get("/p/acme")
+    assert "/p/acme/tickets/new" in home.text and "/p/acme/tickets\"" not in home.text
+    await login(world.member)
+    await open_by_form(client)
+    await open_by_form(client, title="A draft about exports", source="Exports hang.",
+                       action="draft")
+    await login(world.outsider)
+    await open_by_form(client, title="Someone else's problem", source="Mine, not yours.")
+    await login(world.member)
+    home = await client.get("/p/acme")
+    assert 'href="/p/acme/tickets"' in home.text
+    assert "/p/acme/settings/support/tickets" not in home.text
+    mine = await client.get("/p/acme/tickets")
+    assert mine.status_code == 200
+    assert "ACME-1" in mine.text and "ACME-2" in mine.text and "Draft" in mine.text
+    assert "ACME-3" not in mine.text and "Someone else" not in mine.text
+    await login(world.owner)
+    assert "/p/acme/settings/support/tickets" in (await client.get("/p/acme")).text
+    client.cookies.clear()
+    assert (await client.get("/p/acme/tickets")).status_code == 303
