@@ -186,12 +186,13 @@ async def email(ctx: JobContext, *, notification_ids: list[int]) -> None:
 async def email_allowed(platform: Platform, user_id: int, topic_id: int, kind: str) -> bool:
     """Whether no domain keeps this notification out of the user's mail (hook
     ``forum_email_allowed``; e.g. a supporter's level on a ticket)."""
+    allowed = True
     for result in platform.plugins.pm.hook.forum_email_allowed(
             user_id=user_id, topic_id=topic_id, kind=kind, platform=platform):
+        # Await every answer (an unawaited coroutine would warn), keep the first False.
         answer = await result if inspect.isawaitable(result) else result
-        if answer is False:
-            return False
-    return True
+        allowed = allowed and answer is not False
+    return allowed
 
 
 def definitions() -> list[JobDefinition]:
