@@ -177,8 +177,11 @@ async def template_insert(request: Request) -> Response:
     user = require_user(request)
     ticket, access = await team_ticket_by_topic(user, request.path_params["slug"],
                                                 path_int(request, "topic_id"))
-    draft = request.query_params.get("source", "")[:MAX_DRAFT]
-    raw_id = request.query_params.get("template_id", "")
+    # POST from the picker (a long draft does not fit in a URL); GET works too.
+    data = await form_data(request) if request.method == "POST" else dict(
+        request.query_params)
+    draft = data.get("source", "")[:MAX_DRAFT]
+    raw_id = data.get("template_id", "")
     text = ""
     if raw_id.isdigit():
         template = await service.access_template(access, user, int(raw_id))
@@ -370,7 +373,7 @@ def routes() -> list[BaseRoute]:
         Route("/p/{slug}/t/{topic_id:int}/template-picker", template_picker,
               name="support_template_picker"),
         Route("/p/{slug}/t/{topic_id:int}/template-insert", template_insert,
-              name="support_template_insert"),
+              methods=["GET", "POST"], name="support_template_insert"),
         Route("/p/{slug}/t/{topic_id:int}/notify-level", notify_level_control,
               methods=["GET", "POST"], name="support_notify_level"),
         Route("/support/digest", digest_page, methods=["GET", "POST"],

@@ -246,6 +246,11 @@ async def test_picker_and_insert(client: httpx.AsyncClient, login: Login,
     assert picker.status_code == 200
     assert f'<option value="{template.id}">Greet</option>' in picker.text
     assert 'hx-target="#composer textarea[name=source]"' in picker.text
+    assert 'hx-post="' in picker.text
+    posted = await post_form(client, f"/p/{world.project.slug}/t/{topic_id}/template-insert",
+                             {"template_id": str(template.id), "source": "x" * 20_000},
+                             page=f"/p/{world.project.slug}/templates")
+    assert posted.status_code == 200 and posted.text.count("x") >= 20_000
     inserted = await client.get(f"/p/{world.project.slug}/t/{topic_id}/template-insert",
                                 params={"template_id": template.id, "source": "Draft"})
     assert inserted.status_code == 200
