@@ -15,10 +15,17 @@ links waits for review. So the verbs that write ask through hooks, with these ty
   for many users in one call so a page's query count stays flat.
 
 ``Platform.refusal``, ``Platform.screen`` and ``Platform.flair`` make the calls.
+
+Seeding (``forum demo``) acts as the platform itself, inside ``unguarded()``: no gate
+refuses and no screener holds what it writes, while the verbs and their events (ledgers,
+notifications, badges) run as usual.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -97,3 +104,21 @@ class Flair:
     gold: int = 0
     silver: int = 0
     bronze: int = 0
+
+
+_UNGUARDED: ContextVar[bool] = ContextVar("forum_gates_unguarded", default=False)
+
+
+@contextmanager
+def unguarded() -> Iterator[None]:
+    """Within this block (and the tasks it starts) ``Platform.refusal`` and
+    ``Platform.screen`` let everything through: for seeding demo content only."""
+    token = _UNGUARDED.set(True)
+    try:
+        yield
+    finally:
+        _UNGUARDED.reset(token)
+
+
+def is_unguarded() -> bool:
+    return _UNGUARDED.get()

