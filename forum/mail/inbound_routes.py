@@ -33,7 +33,7 @@ from forum.accounts.permissions import current_user, require_user
 from forum.mail.inbound import receive_mail
 from forum.mail.inbound_models import InboundMessage, InboundStatus
 from forum.mail.inbound_schemas import InboundLog, InboundMessageOut, RevokedOut
-from forum.mail.reply_tokens import revoke_reply_keys
+from forum.mail.reply_tokens import MAX_ID, revoke_reply_keys
 from forum.web.api import api_route
 from forum.web.errors import Forbidden, Invalid, NotFound, error_json
 from forum.web.templating import flash, render
@@ -126,7 +126,9 @@ async def admin_page(request: Request) -> Response:
 
 async def admin_raw(request: Request) -> Response:
     access_mail_admin(request)
-    row = await InboundMessage.get_or_none(id=request.path_params["message_id"])
+    message_id: int = request.path_params["message_id"]
+    row = (await InboundMessage.get_or_none(id=message_id)
+           if 0 < message_id <= MAX_ID else None)
     if row is None:
         raise NotFound("There is no such message.")
     # Served as an attachment in plain text: never rendered as a page of this site.

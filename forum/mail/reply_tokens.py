@@ -32,6 +32,7 @@ KIND_NAMES = {code: name for name, code in KINDS.items()}
 VERSION = 1
 _PAYLOAD = struct.Struct(">BBIII")  # version, kind, target id, user id, expiry minute
 MAC_BYTES = 10
+MAX_ID = 2_147_483_647  # ids are 32-bit integer columns
 TOKEN_BYTES = _PAYLOAD.size + MAC_BYTES
 
 
@@ -101,6 +102,8 @@ async def reply_token(settings: Settings, *, kind: str, target_id: int, user_id:
                       now: datetime | None = None) -> str:
     if kind not in KINDS:
         raise ValueError(f"unknown reply target kind {kind!r}")
+    if not (0 < target_id <= MAX_ID and 0 < user_id <= MAX_ID):
+        raise ValueError("ids must be positive 32-bit integers")
     now = now or datetime.now(UTC)
     expires = now + timedelta(days=settings.reply_token_max_age_days)
     payload = _PAYLOAD.pack(VERSION, KINDS[kind], target_id, user_id,
@@ -129,7 +132,10 @@ async def verify_reply_token(settings: Settings, token: str, sender_email: str, 
         raise TokenError("malformed", "This is not a reply address.")
     payload, mac = data[:_PAYLOAD.size], data[_PAYLOAD.size:]
     version, kind_code, target_id, user_id, expiry_minute = _PAYLOAD.unpack(payload)
-    if version != VERSION or kind_code not in KIND_NAMES:
+    if (version != VERSION or kind_code not in KIND_NAMES
+            or not (0 < target_id <= MAX_ID and 0 < user_id <= MAX_ID)):
+        # Ids beyond the database's integers: never issued (and PostgreSQL would refuse
+        # to look them up).
         raise TokenError("malformed", "This is not a reply address.")
     keys = await ReplyKey.filter(user_id=user_id).order_by("-id")
     signer = next((k for k in keys if hmac.compare_digest(_mac(settings, payload, k.key), mac)),

@@ -56,7 +56,8 @@ async def test_admins_read_the_log(platform: Platform, app: Any, client: httpx.A
     assert raw.status_code == 200
     assert raw.content == bytes(record.raw_message)
     assert raw.headers["content-disposition"].startswith("attachment")
-    assert (await client.get("/admin/mail/999999/raw")).status_code == 404
+    for missing in ("999999", "0", "99999999999999999999"):
+        assert (await client.get(f"/admin/mail/{missing}/raw")).status_code == 404
 
 
 async def test_others_may_not_read_the_log(platform: Platform, app: Any,

@@ -89,6 +89,17 @@ async def test_forged_tokens_are_refused(platform: Platform, db: None) -> None:
     other = settings.model_copy(update={"secret_key": SecretStr("another-secret")})
     foreign = await reply_token(other, kind="topic", target_id=5, user_id=ada.id)
     assert await refusal(settings, foreign, "ada@example.org") == "forged"
+    # A well-formed token naming ids no database holds (a 33-bit user id): malformed,
+    # refused before any lookup.
+    import struct
+
+    from forum.mail import reply_tokens
+
+    huge = struct.pack(">BBIII", 1, 1, 5, 3_221_225_473, 2**32 - 1) + b"\0" * 10
+    assert await refusal(settings, reply_tokens._encode(huge), "ada@example.org") == \
+        "malformed"
+    with pytest.raises(ValueError):
+        await reply_token(settings, kind="topic", target_id=0, user_id=ada.id)
     for junk in ("", "hello", "!!!!", token[:-8], token + "aaaaaaaa"):
         assert await refusal(settings, junk, "ada@example.org") == "malformed"
 
