@@ -264,4 +264,4 @@ if __name__ == "__main__":
     # The forum's read side (topic page with 100 posts, latest list): bench/topics.py.
     subprocess.run([sys.executable, str(Path(__file__).with_name("topics.py")), *sys.argv[1:]],
                    check=True)
-    subprocess.run([sys.executable, str(Path(__file__).with_name("queue.py"))], check=True)
+    subprocess.run([sys.executable, str(Path(__file__).with_name("support_queue.py"))], check=True)
