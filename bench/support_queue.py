@@ -9,7 +9,7 @@ of the queue and a filtered page (one supporter's tickets), in ms, with peak Pyt
 of the project's queued tickets). Timings give p50, min and max: on a busy machine the
 min is the closest to the work itself. Figures only, no pass/fail.
 
-    .venv/bin/python bench/queue.py [--sizes 10000 100000] [--samples 25]
+    .venv/bin/python bench/support_queue.py [--sizes 10000 100000] [--samples 25]
 """
 
 from __future__ import annotations
