@@ -118,12 +118,13 @@ def parse_message(raw: bytes) -> EmailMessage:
 
 
 def header(message: EmailMessage, name: str) -> str:
-    """A header's value as text; empty when absent or unreadable."""
+    """A header's value as text (NULs, which PostgreSQL cannot store, left out); empty when
+    absent or unreadable."""
     try:
         value = message.get(name)
     except Exception:
         return ""
-    return "" if value is None else str(value).strip()
+    return "" if value is None else str(value).replace("\x00", "").strip()
 
 
 def sender_address(message: EmailMessage) -> str:
@@ -231,7 +232,7 @@ def strip_reply(text: str) -> str:
                         keep_hyphen_lists=True).read().replies
     latest = replies[0].body if replies else ""
     lines = [line for line in latest.splitlines() if not line.lstrip().startswith(">")]
-    return "\n".join(lines).strip()
+    return "\n".join(lines).replace("\x00", "").strip()
 
 
 def our_address(candidates: Sequence[str], domain: str) -> str:

@@ -364,3 +364,17 @@ async def test_hostile_whitespace_is_parsed_quickly(filler: str) -> None:
     started = time.perf_counter()
     assert strip_reply("Real answer.\n" + filler * 500_000).startswith("Real answer.")
     assert time.perf_counter() - started < 3
+
+
+async def test_nul_characters_are_left_out(scene: Scene) -> None:
+    """PostgreSQL cannot store NUL in text: headers and body lose them."""
+    raw = (f"From: {scene.author.email}\nTo: {await scene.address()}\n"
+           "Subject: =?utf-8?b?SGkAdGhlcmU=?=\nMessage-ID: <a\x00b@mail.example.net>\n"
+           "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n"
+           "Content-Transfer-Encoding: base64\n\nTnVsAGhlcmUu\n").encode()
+    outcome = await receive_mail(scene.platform, raw)
+    assert outcome.status == InboundStatus.POSTED
+    [post] = await scene.replies()
+    assert post.source == "Nulhere."
+    record = await only_record()
+    assert record.subject == "Hithere"
