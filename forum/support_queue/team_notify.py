@@ -26,6 +26,7 @@ ASSIGNED_JOB = "support.notify_assigned"
 MESSAGE_JOB = "support.notify_message"
 STATE_JOB = "support.notify_state"
 MENTION_JOB = "support.notify_mentions"
+RATE_JOB = "support.ask_rating"
 
 
 async def _names(*user_ids: int | None) -> dict[int, str]:
@@ -148,6 +149,29 @@ async def notify_mentions(ctx: JobContext, *, topic_id: int, post_id: int, autho
                  post_id=post_id)
 
 
+async def ask_rating(ctx: JobContext, *, ticket_id: int) -> None:
+    """A solved ticket: ask its requester how it went (once, while it stays solved)."""
+    from forum.support_queue.models import TicketState
+    from forum.support_queue.team_models import SatisfactionRating
+
+    ticket = await Ticket.get_or_none(id=ticket_id)
+    if ticket is None or ticket.state != TicketState.SOLVED:
+        return
+    if await SatisfactionRating.exists(ticket_id=ticket_id):
+        return
+    user = await User.get_or_none(id=ticket.requester_id,  # type: ignore[attr-defined]
+                                  is_active=True)
+    if user is None or not user.is_verified:
+        return
+    url, project, topic = await _ticket_url(ctx.platform, ticket)
+    reference = ticket.reference_in(project.slug)
+    await ctx.platform.send_mail(user.email, "support_rate_request", {
+        "username": user.username, "reference": reference, "title": topic.title,
+        "ticket_url": url,
+    }, subject=f"[{project.name}] {reference} is solved: how did we do?",
+        headers={"References": f"<topic-{topic.id}@{mail_domain(ctx.platform.settings)}>"})
+
+
 def definitions() -> list[JobDefinition]:
     from forum.support_queue.autoclose import AUTOCLOSE_JOB, autoclose_job
     from forum.support_queue.digest import DIGEST_JOB, digest_job
@@ -157,6 +181,7 @@ def definitions() -> list[JobDefinition]:
         JobDefinition(MESSAGE_JOB, notify_message),
         JobDefinition(STATE_JOB, notify_state),
         JobDefinition(MENTION_JOB, notify_mentions),
+        JobDefinition(RATE_JOB, ask_rating),
         JobDefinition(DIGEST_JOB, digest_job, max_tries=1),
         JobDefinition(AUTOCLOSE_JOB, autoclose_job, max_tries=1),
     ]

@@ -69,10 +69,12 @@ async def on_ticket_responded(event: events.TicketResponded, platform: Platform)
 @hookimpl
 async def on_ticket_state_changed(event: events.TicketStateChanged, platform: Platform
                                   ) -> None:
-    from forum.support_queue.team_notify import STATE_JOB
+    from forum.support_queue.team_notify import RATE_JOB, STATE_JOB
 
     await platform.enqueue(STATE_JOB, ticket_id=event.ticket_id, actor_id=event.actor_id,
                            old=event.old, new=event.new)
+    if event.new == "solved":
+        await platform.enqueue(RATE_JOB, ticket_id=event.ticket_id)
 
 
 @hookimpl

@@ -4,6 +4,8 @@ anyone else."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -151,3 +153,19 @@ async def test_the_ticket_panel_loads_the_rating_and_the_reply_box(
     await login(world.member)
     assert f'hx-get="/p/{world.project.slug}/t/{topic_id}/reply-after-close"' in (
         await client.get(panel)).text
+
+
+async def test_solving_asks_the_requester_for_a_rating(
+        client: httpx.AsyncClient, login: Login, platform: Platform, world: World,
+        run_jobs: Any, mailbox: Any) -> None:
+    ticket = await open_ticket(platform, world, title="Login loops forever")
+    await login(world.supporter)
+    solved_now = await client.post(f"/api/v1/tickets/{ticket.id}/state",
+                                   json={"state": "solved"})
+    assert solved_now.status_code == 200, solved_now.text
+    await run_jobs()
+    asks = [m for m in mailbox() if m["To"] == world.member.email
+            and "how did we do?" in m["Subject"]]
+    assert len(asks) == 1
+    assert f"/p/{world.project.slug}/t/{ticket.topic_id}-" in asks[0].get_body(  # type: ignore[attr-defined]
+        ("plain",)).get_content()
