@@ -5,6 +5,8 @@ loads it; the requester's form while solved, the rating for the team), ``GET|PUT
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
@@ -84,6 +86,26 @@ async def rating_fragment(request: Request) -> Response:
         "can_rate": satisfaction.may_rate(ctx), "ratings": list(Rating)})
 
 
+async def satisfaction_page(request: Request) -> Response:
+    """The team's satisfaction figures: the project's, the last 30 days', per supporter."""
+    user = current_user(request)
+    if user is None:
+        return login_redirect(request)
+    access = await access_project(user, request.path_params["slug"])
+    require_team(access)
+    project_id = access.project.id
+    since = datetime.now(UTC) - timedelta(days=30)
+    per = await satisfaction.summaries_by_supporter(project_id)
+    recent = await satisfaction.summaries_by_supporter(project_id, since)
+    names = {u.id: u.username for u in await User.filter(id__in=list(per))}
+    rows = sorted(((names.get(uid, "?"), found, recent.get(uid, satisfaction.Summary()))
+                   for uid, found in per.items()), key=lambda row: row[0].lower())
+    return await render(request, "support_queue/template_satisfaction.html", {
+        "current_project": access.project,
+        "total": await satisfaction.summary(project_id),
+        "last_30": await satisfaction.summary(project_id, since=since), "rows": rows})
+
+
 @api_route("GET", "/api/v1/tickets/{ticket_id:int}/rating", response=RatingOut, tag=TAG,
            errors=(403, 404))
 async def api_get_rating(request: Request) -> RatingOut:
@@ -126,5 +148,6 @@ def routes() -> list[BaseRoute]:
     return [
         Route("/p/{slug}/t/{topic_id:int}/rating", rating_fragment, methods=["GET", "POST"],
               name="support_rating"),
+        Route("/p/{slug}/satisfaction", satisfaction_page, name="support_satisfaction"),
         api_get_rating, api_rate, api_satisfaction,
     ]

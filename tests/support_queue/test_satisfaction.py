@@ -169,3 +169,19 @@ async def test_solving_asks_the_requester_for_a_rating(
     assert len(asks) == 1
     assert f"/p/{world.project.slug}/t/{ticket.topic_id}-" in asks[0].get_body(  # type: ignore[attr-defined]
         ("plain",)).get_content()
+
+
+async def test_satisfaction_page(client: httpx.AsyncClient, login: Login,
+                                 platform: Platform, world: World) -> None:
+    for rating in (Rating.GOOD, Rating.BAD):
+        ticket = await solved(platform, world, world.supporter.id)
+        await satisfaction.rate(await access_ticket(world.member, ticket.id), rating)
+    page = f"/p/{world.project.slug}/satisfaction"
+    await login(world.supporter)
+    response = await client.get(page)
+    assert response.status_code == 200
+    assert "All time: 50% good (1 good, 0 okay, 1 bad)" in response.text
+    assert f"<td>{world.supporter.username}</td>" in response.text
+    for user in (world.member, world.outsider):
+        await login(user)
+        assert (await client.get(page)).status_code == 403
