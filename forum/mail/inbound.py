@@ -15,6 +15,8 @@
    part, e.g. ``support+<project>``), which post it as the user through their own verbs.
 
 Bounces are mail jobs; at most FORUM_MAIL_IN_BOUNCES_PER_HOUR go to one sender per hour.
+Posted and bounced messages are kept whole; the others (dropped, rejected) their first
+64 KB, and everything for FORUM_MAIL_IN_KEEP_DAYS.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+KEEP_WHOLE = {InboundStatus.POSTED, InboundStatus.BOUNCED}
+KEEP_START_BYTES = 64 * 1024
 MAX_HTML_CHARS = 1_000_000
 MAX_TEXT_CHARS = 40_000  # more than a post may hold (32,000), with room for the quote's start
 TRAILING_BLANKS = re.compile(r"[ \t\f\v\u00a0\u200b]+\n")
@@ -374,8 +378,11 @@ def _one_line(text: str) -> str:
 
 async def _record(facts: _Facts, status: InboundStatus, reason: str, smtp: str, *,
                   url: str = "") -> Outcome:
+    # Mail nobody acted on keeps only its beginning: a flood of junk to unknown addresses
+    # must not fill the database.
+    raw = facts.raw if status in KEEP_WHOLE else facts.raw[:KEEP_START_BYTES]
     row = await InboundMessage.create(
-        raw_message=facts.raw, size=facts.size, mail_from=facts.sender[:254],
+        raw_message=raw, size=facts.size, mail_from=facts.sender[:254],
         rcpt_to=facts.rcpt[:254], message_id=facts.message_id, subject=facts.subject, status=status,
         reason=reason[:500], target_kind=facts.target_kind, target_id=facts.target_id,
         user_id=facts.user_id, url=url[:500])

@@ -378,3 +378,18 @@ async def test_nul_characters_are_left_out(scene: Scene) -> None:
     assert post.source == "Nulhere."
     record = await only_record()
     assert record.subject == "Hithere"
+
+
+async def test_only_the_start_of_mail_nobody_acted_on_is_kept(
+        scene: Scene, monkeypatch: pytest.MonkeyPatch) -> None:
+    from forum.mail import inbound
+
+    monkeypatch.setattr(inbound, "KEEP_START_BYTES", 1000)
+    junk = bytes(compose(sender="spam@example.net", to=f"nobody@{DOMAIN}", text="z" * 5000))
+    posted = bytes(compose(sender=scene.author.email, to=await scene.address(),
+                           text="A real answer.\n" + "w" * 5000))
+    assert (await receive_mail(scene.platform, junk)).status == InboundStatus.REJECTED
+    assert (await receive_mail(scene.platform, posted)).status == InboundStatus.POSTED
+    first, second = await InboundMessage.all().order_by("id")
+    assert (first.raw_message, first.size) == (junk[:1000], len(junk))
+    assert (second.raw_message, second.size) == (posted, len(posted))
