@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
+from tortoise.expressions import Q
 
 from forum.accounts.models import User
 from forum.hookspecs import MailHandled
@@ -119,9 +120,15 @@ async def _run_project(platform: Platform, project_id: int, rule: Rule, now: dat
                        done: AutoCloseRun) -> None:
     quiet_since = now - (rule.idle - rule.warn)
     project = await Project.get(id=project_id)
-    tickets = await (Ticket.filter(project_id=project_id, state__in=IDLE_STATES,
-                                   topic__last_posted_at__lte=quiet_since)
-                     .select_related("topic").order_by("id").limit(BATCH))
+    # Every moment of interaction before the threshold, so the batch holds only tickets
+    # due for a warning or a close (none skipped run after run).
+    tickets = await (Ticket.filter(
+        Q(project_id=project_id, state__in=IDLE_STATES,
+          topic__last_posted_at__lte=quiet_since, created_at__lte=quiet_since),
+        Q(submitted_at__isnull=True) | Q(submitted_at__lte=quiet_since),
+        Q(solved_at__isnull=True) | Q(solved_at__lte=quiet_since),
+        Q(paused_at__isnull=True) | Q(paused_at__lte=quiet_since),
+    ).select_related("topic").order_by("id").limit(BATCH))
     for ticket in tickets:
         topic: Topic = ticket.topic
         last = last_interaction(ticket, topic)

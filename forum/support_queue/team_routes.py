@@ -210,8 +210,7 @@ async def notify_level_control(request: Request) -> Response:
         await levels.do_set_level(ticket, user.id, level)
         if "hx-request" not in request.headers:
             flash(request, "Notification level saved.", "success")
-            return see_other(request.headers.get("referer") or
-                             f"/p/{access.project.slug}/t/{ticket.topic_id}")  # type: ignore[attr-defined]
+            return see_other(f"/p/{access.project.slug}/t/{ticket.topic_id}")  # type: ignore[attr-defined]
     level = await levels.supporter_level(ticket.id, user.id)
     return await render(request, "support_queue/team_notify_level.html", {
         "current_project": access.project, "ticket": ticket, "level": level,

@@ -235,3 +235,13 @@ async def test_replies_by_email_to_a_closed_ticket(platform: Platform, world: Wo
     refused = await mail(old, world.supporter.id, "Closing remark")
     assert refused is not None and not refused.ok
     assert (await Ticket.get(id=old.id)).state == TicketState.CLOSED
+
+
+async def test_recent_interaction_does_not_hold_up_the_batch(
+        platform: Platform, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(autoclose, "BATCH", 1)
+    recently_solved = await idle_ticket(platform, world, 40, TicketState.SOLVED)
+    await Ticket.filter(id=recently_solved.id).update(solved_at=NOW - timedelta(days=1))
+    idle = await idle_ticket(platform, world, 40)
+    assert recently_solved.id < idle.id
+    assert (await autoclose.run_autoclose(platform, NOW)).warned == [idle.id]
