@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     mail_in_max_bytes: int = Field(10 * 1024 * 1024, ge=1024,
                                    description="incoming messages over this are refused")
     mail_in_secret: SecretStr = SecretStr("")  # X-Forum-Inbound-Secret of POST /mail/inbound
+    # PEM files; with both set, forum mail-in offers STARTTLS to sending servers.
+    mail_in_tls_cert: str = ""
+    mail_in_tls_key: str = ""
     mail_in_bounces_per_hour: int = Field(5, ge=0, description="bounces per sender and hour")
     reply_token_max_age_days: int = Field(90, ge=1)
     mail_in_keep_days: int = Field(90, ge=1, description="recorded incoming mail is kept so long")

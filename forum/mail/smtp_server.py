@@ -4,7 +4,9 @@ Point the MX of FORUM_MAIL_IN_DOMAIN (or a relay) at it. It takes mail for that 
 only (no relaying: other recipients get 550 at RCPT), answers each message with the
 pipeline's verdict (250 posted, dropped or bounced by us; 550 unknown address or forged
 token; 552 too big; 554 malformed; 451 when the forum failed, so the sender retries), and
-refuses data beyond FORUM_MAIL_IN_MAX_BYTES plus a margin before reading it all.
+refuses data beyond FORUM_MAIL_IN_MAX_BYTES plus a margin before reading it all. With
+FORUM_MAIL_IN_TLS_CERT and FORUM_MAIL_IN_TLS_KEY it offers STARTTLS (not required: most
+servers deliver mail opportunistically).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -20,6 +23,7 @@ from aiosmtpd.smtp import SMTP
 from forum.cli import pass_platform, run_with_db
 from forum.mail.inbound import receive_mail
 from forum.mail.reply_tokens import reply_domain
+from forum.settings import Settings
 
 if TYPE_CHECKING:
     from forum.platform import Platform
@@ -59,6 +63,16 @@ class InboundHandler:
         return outcome.smtp
 
 
+def tls_context(settings: Settings) -> ssl.SSLContext | None:
+    """The server's TLS context for STARTTLS, when a certificate and key are set
+    (``OSError``/``ssl.SSLError`` when they cannot be read)."""
+    if not (settings.mail_in_tls_cert and settings.mail_in_tls_key):
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(settings.mail_in_tls_cert, settings.mail_in_tls_key)
+    return context
+
+
 async def start_mail_in(platform: Platform, host: str | None = None,
                         port: int | None = None) -> asyncio.Server:
     """Listen on ``host``:``port`` (default FORUM_MAIL_IN_HOST/PORT) in the running loop;
@@ -66,11 +80,12 @@ async def start_mail_in(platform: Platform, host: str | None = None,
     settings = platform.settings
     loop = asyncio.get_running_loop()
     handler = InboundHandler(platform)
+    tls = tls_context(settings)
 
     def protocol() -> SMTP:
         return SMTP(handler, data_size_limit=settings.mail_in_max_bytes + SIZE_MARGIN,
                     enable_SMTPUTF8=True, decode_data=False, ident="forum mail-in",
-                    loop=loop)
+                    tls_context=tls, require_starttls=False, loop=loop)
 
     return await loop.create_server(protocol, host=host or settings.mail_in_host,
                                     port=port or settings.mail_in_port)
@@ -86,6 +101,10 @@ def mail_in(platform: Platform, host: str | None, port: int | None) -> None:
 
     if not reply_domain(platform.settings):
         fail("set FORUM_MAIL_IN_DOMAIN, the domain this server receives mail for", 2)
+    try:
+        tls_context(platform.settings)
+    except (OSError, ssl.SSLError) as exc:
+        fail(f"cannot use FORUM_MAIL_IN_TLS_CERT / FORUM_MAIL_IN_TLS_KEY: {exc}", 2)
 
     async def serve() -> None:
         server = await start_mail_in(platform, host, port)

@@ -155,3 +155,73 @@ def test_forum_mail_in_needs_a_domain(tmp_path: Path) -> None:
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "FORUM_MAIL_IN_DOMAIN" in result.stderr
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate and key for 127.0.0.1, written as PEM files."""
+    from datetime import UTC, datetime, timedelta
+    from ipaddress import ip_address
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mail-in.test")])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=1))
+            .not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ip_address(
+                "127.0.0.1"))]), critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+async def test_starttls_is_offered_with_a_certificate(platform: Platform, db: None,
+                                                      tmp_path: Path) -> None:
+    cert, key = self_signed(tmp_path)
+    platform.settings.mail_in_tls_cert = str(cert)
+    platform.settings.mail_in_tls_key = str(key)
+    scene = await make_scene(platform)
+    port = free_port()
+    server = await start_mail_in(platform, "127.0.0.1", port)
+    try:
+        async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port, start_tls=False) as client:
+            await client.ehlo()
+            assert client.supports_extension("starttls")
+        errors, answer = await aiosmtplib.send(
+            compose(sender=scene.author.email, to=await scene.address()),
+            hostname="127.0.0.1", port=port, start_tls=True, cert_bundle=str(cert))
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert errors == {}
+    assert answer.startswith("2.0.0 Posted")
+    assert len(await scene.replies()) == 1
+
+
+async def test_without_a_certificate_there_is_no_starttls(platform: Platform,
+                                                          mail_in: int) -> None:
+    async with aiosmtplib.SMTP(hostname="127.0.0.1", port=mail_in, start_tls=False) as client:
+        await client.ehlo()
+        assert not client.supports_extension("starttls")
+
+
+def test_forum_mail_in_refuses_unreadable_certificates(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORUM_")}
+    env.update({"FORUM_CONFIG_FILE": str(tmp_path / "absent.toml"),
+                "FORUM_DATA_DIR": str(tmp_path), "FORUM_MAIL_IN_DOMAIN": DOMAIN,
+                "FORUM_MAIL_IN_TLS_CERT": str(tmp_path / "missing.pem"),
+                "FORUM_MAIL_IN_TLS_KEY": str(tmp_path / "missing.key")})
+    result = subprocess.run([sys.executable, "-m", "forum.cli", "mail-in"], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "FORUM_MAIL_IN_TLS_CERT" in result.stderr
