@@ -283,13 +283,15 @@ async def receive_mail(platform: Platform, raw: bytes, *, recipients: Sequence[s
     if loop is not None:
         log.info("inbound mail from %s dropped: %s", facts.sender, loop)
         return await _record(facts, InboundStatus.DROPPED, loop, "250 2.0.0 Dropped")
-    if facts.message_id and await InboundMessage.exists(
-            message_id=facts.message_id, status=InboundStatus.POSTED):
-        return await _record(facts, InboundStatus.DROPPED, "duplicate of a posted message",
-                             "250 2.0.0 Already received")
     if not facts.rcpt:
         return await _record(facts, InboundStatus.REJECTED, "not addressed to this forum",
                              "550 5.1.1 No such mailbox here")
+    # A retried delivery (or a provider's retried webhook) of a message already posted.
+    if facts.message_id and await InboundMessage.exists(
+            message_id=facts.message_id, rcpt_to=facts.rcpt[:254],
+            status=InboundStatus.POSTED):
+        return await _record(facts, InboundStatus.DROPPED, "duplicate of a posted message",
+                             "250 2.0.0 Already received")
     try:
         # Parsing a large body is CPU work: off the event loop, so mail-in keeps serving.
         text = await asyncio.to_thread(lambda: strip_reply(body_text(message)))

@@ -393,3 +393,28 @@ async def test_only_the_start_of_mail_nobody_acted_on_is_kept(
     first, second = await InboundMessage.all().order_by("id")
     assert (first.raw_message, first.size) == (junk[:1000], len(junk))
     assert (second.raw_message, second.size) == (posted, len(posted))
+
+
+async def test_duplicates_are_judged_per_reply_address(platform: Platform,
+                                                      scene: Scene) -> None:
+    from forum.mail.reply_tokens import reply_address
+    from tests.topics.conftest import start_topic
+
+    other = await start_topic(platform, scene.world, scene.author, title="Second question")
+    second = await reply_address(platform.settings, kind="topic", target_id=other.id,
+                                 user_id=scene.author.id)
+    assert second is not None
+    first = await scene.address()
+    raw = bytes(compose(sender=scene.author.email, to=first, headers={"Cc": second}))
+    assert (await receive_mail(platform, raw, recipients=[first])).status == \
+        InboundStatus.POSTED
+    # The copy for the other topic is not a duplicate: it goes on to the topic, where the
+    # screeners refuse the same text posted twice in a row.
+    copy = await receive_mail(platform, raw, recipients=[second])
+    assert copy.status == InboundStatus.BOUNCED
+    assert copy.reason.startswith("refused: You posted the same text")
+    again = await receive_mail(platform, raw, recipients=[first])
+    assert (again.status, again.reason) == (InboundStatus.DROPPED,
+                                            "duplicate of a posted message")
+    assert len(await scene.replies()) == 1
+    assert await Post.filter(topic_id=other.id).count() == 1
