@@ -400,7 +400,8 @@ async def test_duplicates_are_judged_per_reply_address(platform: Platform,
     from forum.mail.reply_tokens import reply_address
     from tests.topics.conftest import start_topic
 
-    other = await start_topic(platform, scene.world, scene.author, title="Second question")
+    other = await start_topic(platform, scene.world, scene.author, title="Second question",
+                              source="Another thing entirely.")
     second = await reply_address(platform.settings, kind="topic", target_id=other.id,
                                  user_id=scene.author.id)
     assert second is not None
