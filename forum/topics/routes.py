@@ -275,9 +275,10 @@ async def render_topic(request: Request, h: Here, topic: Topic, category: Catego
                              can_accept_here, None)
     triage = None
     if viewer.is_moderator:
+        # Moderators are on the team, so every category of the project is theirs to use.
         triage = {"topic": topic, "project": h.project,
-                  "categories": await queries.postable_categories(
-                      viewer, await read_scope(viewer, h.project.id))}
+                  "categories": await Category.filter(project_id=h.project.id)
+                  .order_by("position", "id")}
     return await render(request, "topics/topic.html", _ctx(
         request, h, page=page, topic=topic, category=category, json_ld=fragment.json_ld,
         closed=await closed_notice(viewer, h.project, topic), triage=triage,
