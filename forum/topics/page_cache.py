@@ -56,6 +56,8 @@ class Fragment:
     json_ld: Markup | None
     tags: list[Any]
     built_at: float = field(default_factory=time.monotonic)
+    # The whole page for anonymous visitors, with the view count it shows.
+    anonymous_page: tuple[int, bytes] | None = None
     rendered: dict[tuple[Any, ...], str] = field(default_factory=dict)
 
     @classmethod
@@ -148,5 +150,6 @@ async def topic_version(project_slug: str, topic: Topic, category: Category
     fingerprint = tuple(rows[0]) if rows else ()
     return (project_slug, topic.id, topic.slug, topic.title, topic.kind, topic.state,
             topic.locked, topic.accepted_post_id, topic.created_at, topic.score,
-            topic.deleted_at, topic.hidden_at, topic.is_private, category.id, category.slug,
-            category.name, fingerprint)
+            topic.deleted_at, topic.hidden_at, topic.is_private, topic.updated_at,
+            topic.close_reason, topic.close_detail, topic.duplicate_of_id,
+            topic.merged_into_id, category.id, category.slug, category.name, fingerprint)

@@ -260,6 +260,11 @@ async def render_topic(request: Request, h: Here, topic: Topic, category: Catego
         fragment = await build_fragment(request, h, topic, category, kind != "anonymous",
                                         can_reply_here, can_accept_here)
         cache.put(key, fragment)
+    whole_page = (kind == "anonymous" and status_code == 200 and not (draft or errors or message)
+                  and reply_to is None and not request.session.get("flash"))
+    if whole_page and fragment.anonymous_page is not None \
+            and fragment.anonymous_page[0] == topic.view_count:
+        return HTMLResponse(fragment.anonymous_page[1])
     if viewer.user is not None:  # what the page shows is read (forum/topics/reading.py)
         shown = max((p.number for p in fragment.posts.values()), default=0)
         await mark_read(viewer.user.id, topic.id, shown, memo=read_memo(request.app.state))
@@ -279,12 +284,15 @@ async def render_topic(request: Request, h: Here, topic: Topic, category: Catego
         triage = {"topic": topic, "project": h.project,
                   "categories": await Category.filter(project_id=h.project.id)
                   .order_by("position", "id")}
-    return await render(request, "topics/topic.html", _ctx(
+    response = await render(request, "topics/topic.html", _ctx(
         request, h, page=page, topic=topic, category=category, json_ld=fragment.json_ld,
         closed=await closed_notice(viewer, h.project, topic), triage=triage,
         canonical=absolute(request, topic_url(h.project.slug, topic)), reply_to=reply_to,
         draft=draft, errors=errors or {}, message=message, posts_html=posts_html),
         status_code=status_code)
+    if whole_page:  # every anonymous visitor sees this very page until something changes
+        fragment.anonymous_page = (topic.view_count, bytes(response.body))
+    return response
 
 
 def counted_views(request: Request) -> CountedToday:

@@ -14,7 +14,7 @@ from forum.platform import Platform
 from forum.projects.models import Role
 from forum.topics.access import load_viewer
 from forum.topics.hide import hide_post, unhide_post
-from forum.topics.models import Bookmark, CloseReason, Post, Vote
+from forum.topics.models import Bookmark, CloseReason, Post, Topic, Vote
 from forum.topics.triage import close_topic, merge_topic
 from tests.factories import add_member, make_project, make_user
 from tests.support import Login
@@ -174,3 +174,24 @@ async def test_triage_on_the_topic_page(client: httpx.AsyncClient, db: None, log
         assert response.status_code == 301 and response.headers["location"] == url
     response = await client.get(f"/p/{project.slug}/t/999999")
     assert response.status_code == 404
+
+
+async def test_anonymous_whole_page_follows_views_and_closing(
+        client: httpx.AsyncClient, db: None, login: Login, platform: Platform) -> None:
+    owner, moderator = await make_user(), await make_user()
+    project = await make_project(owner=owner)
+    await add_member(project, moderator, Role.MODERATOR)
+    category = await make_category(project)
+    topic = await make_topic(project, category, owner, replies=1)
+    url = f"/p/{project.slug}/t/{topic.id}-{topic.slug}"
+    await login(None)
+    await client.get(url)  # counts this visitor's view
+    second = (await client.get(url)).text
+    assert second == (await client.get(url)).text  # served whole from the fragment
+    assert "· 1 view\n" in second
+    await Topic.filter(id=topic.id).update(view_count=41)
+    assert "41 views" in (await client.get(url)).text
+    viewer = await load_viewer(moderator, project)
+    await close_topic(platform, viewer, topic, CloseReason.OFF_TOPIC)
+    await login(None)
+    assert "Closed as off-topic" in (await client.get(url)).text
