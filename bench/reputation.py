@@ -180,6 +180,8 @@ async def measure_pages(settings: Any, plugins: Any, requests: int) -> None:
                      "/api/v1/projects/bench/leaderboard?period=week",
                      f"/p/bench/u/{person.username}/reputation",
                      f"/api/v1/projects/bench/users/{person.username}/reputation",
+                     f"/p/bench/u/{person.username}",  # the profile page
+                     f"/api/v1/projects/bench/users/{person.username}",  # the profile API
                      "/p/bench/privileges"]
             trivial: dict[str, float] = {}
             for page in pages:
