@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 class BusinessCalendar(Model):
-    """``hours``: {"mon": ["09:00-17:00"], ...}; ``holidays``: [{"date": "2026-12-25",
+    """``hours``: {"mon": ["09:00-17:00"], ...}, ``holidays``: [{"date": "2026-12-25",
     "yearly": true, "name": "Christmas"}]. Validated by ``calendar.build_calendar``."""
 
     id = fields.IntField(primary_key=True)
@@ -52,7 +52,7 @@ class SlaSettings(Model):
 
 
 class SlaPolicy(Model):
-    """Response targets in business minutes for one tier and priority; null: no target."""
+    """Response targets in business minutes for one tier and priority (null: no target)."""
 
     id = fields.IntField(primary_key=True)
     project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(

@@ -128,7 +128,7 @@ class Rating(StrEnum):
 
 
 class SatisfactionRating(Model):
-    """The requester's rating of a solved ticket; changeable until the ticket closes.
+    """The requester's rating of a solved ticket, changeable until the ticket closes.
     ``supporter`` is who handled it (the assignee when rated), for per-supporter figures."""
 
     id = fields.IntField(primary_key=True)
