@@ -44,6 +44,7 @@ async def test_project_home_links_moderation_for_moderators_only(
         assert f'href="/p/{project.slug}/badges"' in html
         assert (f'href="/p/{project.slug}/review"' in html) is sees, who
         assert (f'href="/p/{project.slug}/audit"' in html) is sees, who
+        assert (f'href="/p/{project.slug}/inbox"' in html) is sees, who  # the team's
 
 
 class RefuseFor:
