@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
+import sys
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -91,16 +92,49 @@ async def start_mail_in(platform: Platform, host: str | None = None,
                                     port=port or settings.mail_in_port)
 
 
+# sysexits.h, which MTAs piping mail to a command understand.
+EXIT_FOR_SMTP = {550: 67, 552: 65, 554: 65}  # EX_NOUSER, EX_DATAERR
+EX_TEMPFAIL = 75
+
+
+def receive_piped(platform: Platform, raw: bytes, recipient: str | None,
+                  sender: str | None) -> int:
+    """Run one message from standard input through the pipeline; the exit status."""
+
+    async def work() -> int:
+        try:
+            outcome = await receive_mail(platform, raw,
+                                         recipients=[recipient] if recipient else [],
+                                         envelope_from=sender)
+        except Exception:
+            log.exception("inbound mail on standard input failed")
+            return EX_TEMPFAIL
+        click.echo(f"{outcome.status}: {outcome.reason or outcome.url}", err=True)
+        return EXIT_FOR_SMTP.get(outcome.smtp_code, 0)
+
+    return run_with_db(platform, work)
+
+
 @click.command("mail-in")
 @click.option("--host", default=None, help="Address to listen on (FORUM_MAIL_IN_HOST).")
 @click.option("--port", default=None, type=int, help="Port (FORUM_MAIL_IN_PORT).")
+@click.option("--pipe", is_flag=True,
+              help="Read one message on standard input instead (an MTA's pipe delivery); "
+                   "exit 0, or 67 unknown address, 65 malformed or too big, 75 try later.")
+@click.option("--recipient", default=None, help="With --pipe: the envelope recipient.")
+@click.option("--sender", default=None, help="With --pipe: the envelope sender.")
 @pass_platform
-def mail_in(platform: Platform, host: str | None, port: int | None) -> None:
+def mail_in(platform: Platform, host: str | None, port: int | None, pipe: bool,
+            recipient: str | None, sender: str | None) -> None:
     """Receive mail for FORUM_MAIL_IN_DOMAIN: replies by email and support addresses."""
     from forum.cli import fail
 
     if not reply_domain(platform.settings):
         fail("set FORUM_MAIL_IN_DOMAIN, the domain this server receives mail for", 2)
+    if pipe:
+        limit = platform.settings.mail_in_max_bytes
+        raw = sys.stdin.buffer.read(limit + 1)  # enough to know it is too big
+        sys.exit(receive_piped(platform, raw, recipient, sender))
     try:
         tls_context(platform.settings)
     except (OSError, ssl.SSLError) as exc:

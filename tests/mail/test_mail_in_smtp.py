@@ -225,3 +225,43 @@ def test_forum_mail_in_refuses_unreadable_certificates(tmp_path: Path) -> None:
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "FORUM_MAIL_IN_TLS_CERT" in result.stderr
+
+
+async def test_forum_mail_in_pipe_reads_one_message(platform: Platform, db: None,
+                                                    tmp_path: Path, database_url: str) -> None:
+    """``forum mail-in --pipe``: an MTA's pipe delivery, answered with sysexits codes."""
+    import asyncio
+
+    scene = await make_scene(platform)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORUM_")}
+    env.update({"FORUM_CONFIG_FILE": str(tmp_path / "absent.toml"),
+                "FORUM_DATA_DIR": str(tmp_path), "FORUM_DATABASE_URL": database_url,
+                "FORUM_SECRET_KEY": "test-secret-key-not-for-production",
+                "FORUM_BASE_URL": "http://testserver",
+                "FORUM_MAIL_FROM": "Forum <forum@example.org>",
+                "FORUM_MAIL_IN_DOMAIN": DOMAIN})
+
+    def pipe(raw: bytes, *args: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run([sys.executable, "-m", "forum.cli", "mail-in", "--pipe", *args],
+                              input=raw, env=env, capture_output=True, timeout=60)
+
+    address = await scene.address()
+    posted = await asyncio.to_thread(
+        pipe, bytes(compose(sender=scene.author.email, to=address)), "--recipient", address,
+        "--sender", scene.author.email)
+    assert posted.returncode == 0, posted.stderr
+    assert b"posted: http://testserver/p/" in posted.stderr
+    assert len(await scene.replies()) == 1
+    unknown = await asyncio.to_thread(
+        pipe, bytes(compose(sender=scene.author.email, to=f"nobody@{DOMAIN}")))
+    assert unknown.returncode == 67
+    broken = await asyncio.to_thread(
+        pipe, b"From: a@example.org\nContent-Type: multipart/mixed\n\nno boundary\n",
+        "--recipient", address)
+    assert broken.returncode == 65
+    bounce = await asyncio.to_thread(
+        pipe, bytes(compose(sender=scene.author.email, to=address)), "--sender", "")
+    assert bounce.returncode == 0 and b"dropped" in bounce.stderr
+    statuses = [r.status for r in await InboundMessage.all().order_by("id")]
+    assert statuses == [InboundStatus.POSTED, InboundStatus.REJECTED,
+                        InboundStatus.REJECTED, InboundStatus.DROPPED]
