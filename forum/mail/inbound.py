@@ -1,4 +1,5 @@
-"""Incoming mail: one pipeline for ``forum mail-in`` (SMTP) and ``POST /mail/inbound``.
+"""Incoming mail: one pipeline for ``forum mail-in`` (SMTP, or ``--pipe`` from an MTA) and
+``POST /mail/inbound``.
 
 ``receive_mail(platform, raw)`` takes the message as received and always records it
 (``InboundMessage``), whatever becomes of it:

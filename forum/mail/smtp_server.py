@@ -6,7 +6,8 @@ pipeline's verdict (250 posted, dropped or bounced by us; 550 unknown address or
 token; 552 too big; 554 malformed; 451 when the forum failed, so the sender retries), and
 refuses data beyond FORUM_MAIL_IN_MAX_BYTES plus a margin before reading it all. With
 FORUM_MAIL_IN_TLS_CERT and FORUM_MAIL_IN_TLS_KEY it offers STARTTLS (not required: most
-servers deliver mail opportunistically).
+servers deliver mail opportunistically). ``forum mail-in --pipe`` instead reads one
+message on standard input, for MTAs that deliver to a command.
 """
 
 from __future__ import annotations
