@@ -16,11 +16,9 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import ForumServer
 from tests.browser.test_qa_flow import new_page, sign_up
-from tests.browser.test_ticket_submit import schema_from_the_models
 
 pytestmark = pytest.mark.browser
 
-__all__ = ["schema_from_the_models"]  # the support queue's schema straight from the models
 
 
 def test_a_supporter_takes_the_next_ticket_and_answers_from_a_template(
