@@ -128,7 +128,7 @@ HIDDEN = 5  # where the hidden posts' sum sits in the fingerprint
 
 
 # One statement for the fingerprint (built once: the ORM's query building cost more than
-# the query). ``{p}`` is the placeholder of the topic id.
+# the query). ``{p}`` marks the topic id parameter.
 VERSION_SQL = (
     "SELECT COUNT(id), MAX(id), SUM(edit_count), MAX(edited_at),"
     " SUM(CASE WHEN deleted_at IS NULL THEN 0 ELSE id END),"
