@@ -60,7 +60,28 @@ async def downvote_ratio_refusal(attempt: Attempt, rules: ReputationSettings) ->
 
 async def fraud_refusal(attempt: Attempt, rules: ReputationSettings) -> str | None:
     return (await vote_lock_refusal(attempt, rules)
+            or await daily_vote_refusal(attempt, rules)
             or await downvote_ratio_refusal(attempt, rules))
+
+
+async def daily_vote_refusal(attempt: Attempt, rules: ReputationSettings,
+                             now: datetime | None = None) -> str | None:
+    """Stack Overflow's daily vote limit: ``votes_per_day`` new votes per UTC day in a
+    project. Changing or withdrawing a vote already cast is not a new vote; staff are
+    exempt."""
+    if (attempt.act not in (Act.VOTE_UP, Act.VOTE_DOWN) or attempt.post_id is None
+            or attempt.project_id is None or attempt.is_staff):
+        return None
+    if await Vote.exists(post_id=attempt.post_id, user_id=attempt.user_id):
+        return None
+    now = now or datetime.now(UTC)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    cast = await Vote.filter(user_id=attempt.user_id, created_at__gte=midnight,
+                             post__topic__project_id=attempt.project_id).count()
+    if cast < rules.votes_per_day:
+        return None
+    return (f"You have cast your {rules.votes_per_day} votes for today in this project; "
+            "more at 00:00 UTC.")
 
 
 def serial_runs(times: list[tuple[datetime, int]], count: int, window: timedelta) -> set[int]:

@@ -51,6 +51,7 @@ FIELD_LABELS = {
     "new_user_max_links": "New users: links per post",
     "new_user_max_mentions": "New users: mentions per post",
     "vote_lock_minutes": "Votes lock after (minutes)",
+    "votes_per_day": "New votes per user per UTC day",
     "serial_vote_count": "Serial voting: votes on one person's posts",
     "serial_vote_window_hours": "Serial voting: within (hours)",
     "downvote_ratio_min_votes": "Down-vote limit: after this many votes",

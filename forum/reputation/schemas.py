@@ -82,6 +82,8 @@ class ReputationSettings(BaseModel):
     new_user_max_replies: int = Field(default=10, ge=0, le=1000, description="on their first day")
     new_user_max_links: int = Field(default=2, ge=0, le=1000, description="per post")
     new_user_max_mentions: int = Field(default=2, ge=0, le=1000, description="per post")
+    votes_per_day: int = Field(default=40, ge=1, le=100_000,
+                               description="new votes a user may cast per UTC day")
     vote_lock_minutes: int = Field(default=5, ge=0, le=60 * 24 * 365)
     serial_vote_count: int = Field(default=10, ge=2, le=10_000)
     serial_vote_window_hours: int = Field(default=24, ge=1, le=24 * 30)

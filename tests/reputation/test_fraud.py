@@ -190,3 +190,27 @@ async def test_the_vote_api_enforces_privileges_locks_and_the_ratio(
                               json={"value": -1})).status_code == 200
     too_many = await client.post(f"/api/v1/posts/{others[1].id}/vote", json={"value": -1})
     assert too_many.status_code == 403 and "down-votes" in too_many.json()["error"]["message"]
+
+
+async def test_the_daily_vote_limit(platform: Platform, db: None,
+                                    client: httpx.AsyncClient, login: Login) -> None:
+    cast = await make_cast(4)
+    await save_rules(cast.project.id, OPEN.model_copy(update={"votes_per_day": 3}))
+    voter, author = cast.users[0], cast.users[1]
+    posts = [await ask(cast, author) for _ in range(5)]
+    await login(voter)
+    for post in posts[:3]:
+        response = await client.post(f"/api/v1/posts/{post.id}/vote", json={"value": 1})
+        assert response.status_code == 200, response.text
+    refused = await client.post(f"/api/v1/posts/{posts[3].id}/vote", json={"value": 1})
+    assert refused.status_code == 403
+    assert "3 votes for today" in refused.json()["error"]["message"]
+    assert not await Vote.exists(post_id=posts[3].id, user_id=voter.id)
+    # Changing a vote already cast is not a new vote.
+    changed = await client.post(f"/api/v1/posts/{posts[0].id}/vote", json={"value": -1})
+    assert changed.status_code == 200, changed.text
+    # Yesterday's votes do not count.
+    await Vote.filter(user_id=voter.id).update(
+        created_at=datetime.now(UTC) - timedelta(days=1))
+    again = await client.post(f"/api/v1/posts/{posts[3].id}/vote", json={"value": 1})
+    assert again.status_code == 200, again.text
