@@ -42,6 +42,7 @@ CORE_PLUGINS = (
     "forum.support_queue.team_plugin",
     "forum.support_queue.sla_plugin",
     "forum.support_queue.queue_plugin",
+    "forum.support_queue.mail_plugin",
     "forum.moderation.penalties_plugin",
     "forum.moderation.plugin",
     "forum.reputation.plugin",
