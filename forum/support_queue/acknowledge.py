@@ -1,6 +1,7 @@
 """The acknowledgement a requester gets by email when their ticket enters the queue: its
 reference, place in the queue, expected response, and what speeds an answer up. (The
-in-app notice comes from the notifications domain, which hears ``TicketSubmitted`` too.)"""
+in-app notice comes from the notifications domain, which hears ``TicketSubmitted`` too.)
+Replying to it posts into the ticket: it carries the requester's reply address."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from forum.accounts.models import User
 from forum.projects.models import Project
 from forum.support_queue.models import Ticket
 from forum.support_queue.standing import standing
+from forum.support_queue.team_notify import thread_headers
 from forum.support_queue.tickets import support_settings
 from forum.topics.models import Topic
 
@@ -35,5 +37,7 @@ async def send_acknowledgement(platform: Platform, ticket_id: int) -> bool:
         "project_name": project.name, "position": where.position,
         "expected_response": where.expected_response, "guidelines": settings.guidelines,
         "ticket_url": f"{platform.settings.public_url}/p/{project.slug}/t/{topic.id}-{topic.slug}",
-    }, subject=f"[{reference}] We received your ticket: {topic.title}")
+    }, subject=f"[{reference}] We received your ticket: {topic.title}",
+        # In the ticket's thread, and answered by replying (when incoming mail is on).
+        headers=await thread_headers(platform, topic.id, requester.id))
     return True

@@ -33,6 +33,7 @@ from forum.support_queue.permissions import TicketContext, access_ticket
 from forum.support_queue.schemas import TicketIn
 from forum.support_queue.states import do_set_state, queue_state
 from forum.support_queue.team_models import AutoCloseSettings, AutoCloseWarning, TicketFollowUp
+from forum.support_queue.team_notify import thread_headers
 from forum.support_queue.tickets import create_ticket
 from forum.topics.models import Category, Post, Topic
 from forum.topics.permissions import Viewer
@@ -166,7 +167,8 @@ async def _warn(platform: Platform, project: Project, ticket: Ticket, topic: Top
         "username": requester.username, "reference": reference, "title": topic.title,
         "closes_on": f"{closes_at:%A %d %B %Y}", "ticket_url": url,
         "solved": ticket.state == TicketState.SOLVED, "grace_days": rule.grace_days,
-    }, subject=f"[{project.name}] {reference} will be closed on {closes_at:%d %B}")
+    }, subject=f"[{project.name}] {reference} will be closed on {closes_at:%d %B}",
+        headers=await thread_headers(platform, topic.id, requester.id))
 
 
 async def autoclose_job(ctx: JobContext) -> None:
