@@ -1,6 +1,6 @@
 """The WHERE clause shared by the SQL backends: the query's filters and permissions.
 
-Every value is a bound parameter; ``placeholder(n)`` writes the n-th one in the dialect's
+Every value is a bound parameter; ``marker(n)`` writes the n-th one in the dialect's
 syntax (``?`` for SQLite, ``$n`` for PostgreSQL).
 """
 
@@ -14,15 +14,15 @@ from forum.search import SearchQuery
 
 
 class Where:
-    def __init__(self, placeholder: Callable[[int], str], first: int = 1) -> None:
-        self.placeholder = placeholder
+    def __init__(self, marker: Callable[[int], str], first: int = 1) -> None:
+        self.marker = marker
         self.params: list[Any] = []
         self.clauses: list[str] = []
         self._first = first
 
     def bind(self, value: Any) -> str:
         self.params.append(value)
-        return self.placeholder(self._first + len(self.params) - 1)
+        return self.marker(self._first + len(self.params) - 1)
 
     def add(self, clause: str) -> None:
         self.clauses.append(clause)
