@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import ForumServer
-from tests.browser.test_qa_flow import new_page, sign_up
+from tests.browser.test_qa_flow import create_project, new_page, sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -26,15 +26,7 @@ def test_a_supporter_takes_the_next_ticket_and_answers_from_a_template(
     url = forum_server.url
     owner = page
     sign_up(owner, forum_server, "owner_inbox")
-    owner.goto(f"{url}/projects/new")
-    owner.fill("input[name=slug]", "inboxdesk")
-    owner.fill("input[name=name]", "Inbox Desk")
-    owner.fill("textarea[name=description]", "A project for the inbox browser test.")
-    owner.fill("input[name=legal_entity]", "Inbox Desk Ltd")
-    owner.fill("input[name=contact_email]", "owner_inbox@example.org")
-    owner.fill("input[name=time_zone]", "UTC")
-    owner.click("form[action='/projects/new'] button[type=submit]")
-    expect(owner).to_have_url(f"{url}/p/inboxdesk")
+    create_project(owner, url, "inboxdesk", "Inbox Desk", "owner_inbox@example.org")
 
     problems: list[str] = []
     requester = new_page(chromium, problems)

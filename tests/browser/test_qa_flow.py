@@ -51,6 +51,19 @@ def sign_up(page: Page, server: ForumServer, username: str) -> None:
     expect(page.locator("header .me")).to_have_text(username)
 
 
+def create_project(page: Page, url: str, slug: str, name: str, owner_email: str) -> None:
+    """The signed-in user creates a project through the form and lands on its home."""
+    page.goto(f"{url}/projects/new")
+    page.fill("input[name=slug]", slug)
+    page.fill("input[name=name]", name)
+    page.fill("textarea[name=description]", f"A project for the {name} browser test.")
+    page.fill("input[name=legal_entity]", f"{name} Ltd")
+    page.fill("input[name=contact_email]", owner_email)
+    page.fill("input[name=time_zone]", "UTC")
+    page.click("form[action='/projects/new'] button[type=submit]")
+    expect(page).to_have_url(f"{url}/p/{slug}")
+
+
 def new_page(chromium: Browser, problems: list[str]) -> Page:
     context = chromium.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
@@ -68,15 +81,7 @@ def test_ask_answer_vote_accept_search(page: Page, chromium: Browser,
     sign_up(asker, forum_server, "asker_qa")
 
     # A project of the asker's own; new projects come with the default categories.
-    asker.goto(f"{url}/projects/new")
-    asker.fill("input[name=slug]", "qa-demo")
-    asker.fill("input[name=name]", "Q and A Demo")
-    asker.fill("textarea[name=description]", "A project for the browser test.")
-    asker.fill("input[name=legal_entity]", "QA Ltd")
-    asker.fill("input[name=contact_email]", "asker_qa@example.org")
-    asker.fill("input[name=time_zone]", "UTC")
-    asker.click("form[action='/projects/new'] button[type=submit]")
-    expect(asker).to_have_url(f"{url}/p/qa-demo")
+    create_project(asker, url, "qa-demo", "Q and A Demo", "asker_qa@example.org")
     expect(asker.locator(".categories")).to_contain_text("Questions")
 
     # Ask: the composer previews the markdown while typing.

@@ -23,7 +23,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import SECRET_KEY, ForumServer, prepare_database, wait_until_ready
-from tests.browser.test_qa_flow import new_page, sign_up
+from tests.browser.test_qa_flow import create_project, new_page, sign_up
 from tests.smtp import ReceivedMail, SMTPServer, free_port
 
 pytestmark = pytest.mark.browser
@@ -114,15 +114,7 @@ def test_a_reply_by_email_appears_on_the_topic(page: Page, chromium: Browser,
     url = server.url
     asker = page
     sign_up(asker, server, "asker_mail")
-    asker.goto(f"{url}/projects/new")
-    asker.fill("input[name=slug]", "mail-demo")
-    asker.fill("input[name=name]", "Mail Demo")
-    asker.fill("textarea[name=description]", "A project for the reply-by-email test.")
-    asker.fill("input[name=legal_entity]", "Mail Ltd")
-    asker.fill("input[name=contact_email]", "asker_mail@example.org")
-    asker.fill("input[name=time_zone]", "UTC")
-    asker.click("form[action='/projects/new'] button[type=submit]")
-    expect(asker).to_have_url(f"{url}/p/mail-demo")
+    create_project(asker, url, "mail-demo", "Mail Demo", "asker_mail@example.org")
     asker.goto(f"{url}/p/mail-demo/new")
     asker.fill("input[name=title]", "Why does the importer skip empty rows?")
     asker.select_option("select[name=category]", "questions")

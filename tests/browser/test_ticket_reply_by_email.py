@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import ForumServer
-from tests.browser.test_qa_flow import new_page, sign_up
+from tests.browser.test_qa_flow import create_project, new_page, sign_up
 from tests.browser.test_reply_by_email import DOMAIN, mail_forum, mail_to, send_reply
 
 pytestmark = pytest.mark.browser
@@ -29,15 +29,7 @@ def test_a_reply_to_the_acknowledgement_lands_in_the_ticket(
     owner = new_page(chromium, problems)
     try:
         sign_up(owner, server, "owner_ticketmail")
-        owner.goto(f"{url}/projects/new")
-        owner.fill("input[name=slug]", "ticket-mail")
-        owner.fill("input[name=name]", "Ticket Mail")
-        owner.fill("textarea[name=description]", "A project for the ticket reply test.")
-        owner.fill("input[name=legal_entity]", "Ticket Mail Ltd")
-        owner.fill("input[name=contact_email]", "owner_ticketmail@example.org")
-        owner.fill("input[name=time_zone]", "UTC")
-        owner.click("form[action='/projects/new'] button[type=submit]")
-        expect(owner).to_have_url(f"{url}/p/ticket-mail")
+        create_project(owner, url, "ticket-mail", "Ticket Mail", "owner_ticketmail@example.org")
     finally:
         owner.context.close()
     assert not problems, problems

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import ForumServer
-from tests.browser.test_qa_flow import new_page, sign_up
+from tests.browser.test_qa_flow import create_project, new_page, sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -22,15 +22,7 @@ def test_a_requester_submits_a_ticket_and_sees_its_position(
     url = forum_server.url
     owner = page
     sign_up(owner, forum_server, "owner_desk")
-    owner.goto(f"{url}/projects/new")
-    owner.fill("input[name=slug]", "helpdesk")
-    owner.fill("input[name=name]", "Help Desk")
-    owner.fill("textarea[name=description]", "A project for the ticket browser test.")
-    owner.fill("input[name=legal_entity]", "Help Desk Ltd")
-    owner.fill("input[name=contact_email]", "owner_desk@example.org")
-    owner.fill("input[name=time_zone]", "UTC")
-    owner.click("form[action='/projects/new'] button[type=submit]")
-    expect(owner).to_have_url(f"{url}/p/helpdesk")
+    create_project(owner, url, "helpdesk", "Help Desk", "owner_desk@example.org")
 
     problems: list[str] = []
     requester = new_page(chromium, problems)
