@@ -267,3 +267,76 @@ class TicketResolved(_InProject):
     amount_paid: int
     currency: str
     answer_author_ids: tuple[int, ...] = ()
+
+
+# Moderation, billing and recognition. ``project`` is the project id (None: platform-wide).
+
+
+@dataclass(frozen=True)
+class UserPenalised(Event):
+    """A user was silenced, suspended or banned (``project`` None: on the whole platform).
+    Billing ends a banned requester's subscriptions without refund."""
+
+    hook: ClassVar[str] = "on_user_penalised"
+    project: int | None
+    user_id: int
+    kind: str  # "silence", "suspend" or "ban"
+    penalty_id: int
+    actor_id: int | None
+
+    @property
+    def project_id(self) -> int | None:
+        return self.project
+
+
+@dataclass(frozen=True)
+class TicketWorthChanged(_InProject):
+    """Billing's word on what a ticket is worth now, in absolute terms (the sum of its
+    payments net of refunds): the support queue sets exactly this, so replays and
+    out-of-order deliveries converge. ``tier`` "free" when everything was refunded."""
+
+    hook: ClassVar[str] = "on_ticket_worth_changed"
+    project: int
+    ticket_id: int
+    tier: str
+    amount_paid: int  # minor units of ``currency``
+    currency: str
+    priority: int | None = None  # None: keep the ticket's priority
+    # The customer's guaranteed response times in business minutes (an enterprise plan):
+    # they replace the project's SLA targets for this ticket. None: the project's targets.
+    first_response_minutes: int | None = None
+    next_response_minutes: int | None = None
+
+
+@dataclass(frozen=True)
+class PaymentRecorded(_InProject):
+    """A money movement reached the ledger: a payment (``amount`` > 0) or a refund or
+    dispute (``amount`` < 0). ``purpose`` "ticket_upgrade" or "plan_invoice"."""
+
+    hook: ClassVar[str] = "on_payment_recorded"
+    project: int
+    entry_id: int
+    user_id: int | None  # the customer
+    purpose: str
+    amount: int  # gross, minor units
+    project_net: int
+    currency: str
+    ticket_id: int | None = None
+
+
+@dataclass(frozen=True)
+class HelpCredited(_InProject):
+    """Part of a paid ticket's project-net revenue was attributed to a helper's post
+    (``amount`` < 0: the attribution was reversed by a refund). ``attribution_id`` is the
+    ledger row, unique: a listener that keeps a copy keys it by this id."""
+
+    hook: ClassVar[str] = "on_help_credited"
+    project: int
+    attribution_id: int
+    user_id: int
+    ticket_id: int
+    topic_id: int
+    post_id: int | None
+    amount: int  # minor units of ``currency``
+    currency: str
+    reference: str  # "DEMO-42"

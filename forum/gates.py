@@ -47,6 +47,7 @@ class Act(StrEnum):
     REVIEW = "review"  # the review queue
     MODERATE = "moderate"  # moderator tools
     OPEN_TICKET = "open_ticket"
+    PAY = "pay"  # buy a ticket upgrade or a plan (the terms must be accepted first)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
     from starlette.routing import BaseRoute
 
-    from forum import events, gates, queueing
+    from forum import charts, events, gates, queueing
     from forum.platform import Platform
 
 PROJECT_NAME = "forum"
@@ -116,6 +116,28 @@ class BadgeRule:
     level: BadgeLevel
     evaluate: Callable[[BadgeContext], Awaitable[Iterable[int | BadgeGrant]]]
     multiple: bool = False
+
+
+@dataclass(frozen=True)
+class TicketFacts:
+    """What other domains may know about a ticket (answered by the support queue through
+    ``forum_ticket_facts``), without importing it. Money in minor units of ``currency``."""
+
+    ticket_id: int
+    topic_id: int
+    project_id: int
+    number: int
+    reference: str  # "DEMO-42"
+    title: str
+    requester_id: int
+    state: str  # a forum.support_queue TicketState value
+    tier: str  # "free", "pay_as_you_go", "subscription", "enterprise"
+    priority: int
+    amount_paid: int
+    currency: str
+    is_private: bool
+    queue_position: int | None  # 1-based; None when not queued
+    url: str  # the ticket's page, a path
 
 
 @dataclass(frozen=True)
@@ -255,6 +277,25 @@ def forum_email_allowed(
     wins (the support queue answers for its team's notification level on each ticket)."""
 
 
+@hookspec
+def forum_ticket_facts(
+    project_id: int, number: int | None, ticket_id: int | None, platform: Platform,
+) -> Awaitable[TicketFacts | None] | TicketFacts | None:
+    """The ticket numbered ``number`` in the project, or with id ``ticket_id`` (one of the
+    two is given), or None when there is none. Answered by the support queue; the caller
+    checks who may see it (``requester_id``, ``is_private`` and the project's team)."""
+
+
+@hookspec
+def forum_dashboard_panels(
+    board: str, project_id: int, subject_user_id: int | None, platform: Platform,
+) -> Awaitable[list[charts.Chart]] | list[charts.Chart] | None:
+    """Charts for a dashboard (see forum/charts.py). ``board``: "helper", "lead",
+    "supporter" or "customer"; ``subject_user_id``: whose board (None for "lead", which is
+    the project's). The dashboard page has checked that the viewer may see it. Each domain
+    answers for the figures it owns, in a bounded number of queries."""
+
+
 # Incoming mail (forum/mail/inbound.py). All may be async; the first answer that is not
 # None wins.
 
@@ -388,3 +429,27 @@ def on_ticket_responded(event: events.TicketResponded, platform: Platform
 def on_ticket_resolved(event: events.TicketResolved, platform: Platform
                        ) -> Awaitable[None] | None:
     """A ticket was solved."""
+
+
+@hookspec
+def on_user_penalised(event: events.UserPenalised, platform: Platform
+                      ) -> Awaitable[None] | None:
+    """A user was silenced, suspended or banned, in a project or platform-wide."""
+
+
+@hookspec
+def on_ticket_worth_changed(event: events.TicketWorthChanged, platform: Platform
+                            ) -> Awaitable[None] | None:
+    """Billing settled what a ticket is worth (tier, amount paid) after a payment or refund."""
+
+
+@hookspec
+def on_payment_recorded(event: events.PaymentRecorded, platform: Platform
+                        ) -> Awaitable[None] | None:
+    """A payment, refund or dispute reached the money ledger."""
+
+
+@hookspec
+def on_help_credited(event: events.HelpCredited, platform: Platform
+                     ) -> Awaitable[None] | None:
+    """A helper was credited (or debited, on a refund) with revenue their post earned."""

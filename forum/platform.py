@@ -49,6 +49,8 @@ class Platform:
 
         ``headers`` may thread it: ``{"In-Reply-To": "<id@host>", "References": "..."}``.
         """
+        if to.lower().endswith("@staged.invalid"):
+            return  # a staged user (forum/accounts/staged.py) has no mailbox
         extra: dict[str, Any] = {"headers": headers} if headers else {}
         await self.jobs.enqueue(
             "mail.send", to=to, template=template, context=context, subject=subject, **extra

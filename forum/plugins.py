@@ -43,10 +43,15 @@ CORE_PLUGINS = (
     "forum.support_queue.sla_plugin",
     "forum.support_queue.queue_plugin",
     "forum.support_queue.mail_plugin",
+    "forum.support_queue.billing_plugin",
     "forum.moderation.penalties_plugin",
     "forum.moderation.plugin",
     "forum.reputation.plugin",
     "forum.reputation.badges_plugin",
+    "forum.reputation.recognition_plugin",
+    "forum.reputation.dashboard_plugin",
+    "forum.billing.plugin",
+    "forum.billing.checkout_plugin",
 )
 
 

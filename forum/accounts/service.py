@@ -28,6 +28,8 @@ from forum.accounts.passwords import (
     password_problem,
     verify_password_async,
 )
+from forum.accounts.staged import is_staged_email as is_staged_email
+from forum.accounts.staged import stage_user as stage_user
 from forum.gates import Act, Attempt
 from forum.web.errors import Conflict, Invalid, NotFound, UserError
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
+from forum import events
 from forum.accounts.models import User
 from forum.gates import Act, Attempt
 from forum.moderation.audit import record
@@ -177,6 +178,9 @@ async def do_penalise(platform: Platform, actor: User | None, target: User,
                      {"penalty_id": penalty.id, "username": target.username,
                       "reason": draft.reason, "days": draft.days,
                       "ends_at": ends_at.isoformat() if ends_at else None})
+    await platform.emit(events.UserPenalised(
+        project=project_id, user_id=target.id, kind=draft.kind.value, penalty_id=penalty.id,
+        actor_id=actor.id if actor else None))
     return penalty
 
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from forum.platform import Platform
 
 # Participation that needs the terms accepted first.
-TERMS_ACTS = frozenset({Act.CREATE_TOPIC, Act.REPLY, Act.OPEN_TICKET})
+TERMS_ACTS = frozenset({Act.CREATE_TOPIC, Act.REPLY, Act.OPEN_TICKET, Act.PAY})
 MAX_SOURCE = 100_000
 KIND_TITLES = {TermsKind.TERMS: "Terms of service",
                TermsKind.CODE_OF_CONDUCT: "Code of conduct"}

@@ -53,6 +53,7 @@ from forum.support_queue.sla_models import (
     SlaPause,
     SlaPolicy,
     SlaSettings,
+    TicketTargets,
 )
 
 if TYPE_CHECKING:
@@ -343,6 +344,9 @@ async def refresh_ticket(ticket_id: int, now: datetime | None = None) -> Ticket 
     pauses = await sync_pauses(ticket, now)
     cal = await load_calendar(ticket.project)
     targets = await load_targets(ticket.project.id, ticket.tier, ticket.priority)
+    promised = await TicketTargets.get_or_none(ticket_id=ticket.id)
+    if promised is not None:
+        targets = Targets(promised.first_response_minutes, promised.next_response_minutes)
     due = due_times(ticket, cal, targets, pauses)
     if (due.first_response_due_at != ticket.first_response_due_at
             or due.next_response_due_at != ticket.next_response_due_at):

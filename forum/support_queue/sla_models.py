@@ -67,6 +67,20 @@ class SlaPolicy(Model):
         unique_together = (("project", "tier", "priority"),)
 
 
+class TicketTargets(Model):
+    """Response targets promised to this ticket's customer (an enterprise plan, set by
+    billing through ``TicketWorthChanged``): they replace the project's for this ticket."""
+
+    id = fields.IntField(primary_key=True)
+    ticket: fields.OneToOneRelation[Ticket] = fields.OneToOneField(
+        "forum.Ticket", related_name="targets", on_delete=fields.CASCADE)
+    first_response_minutes = fields.IntField(null=True)
+    next_response_minutes = fields.IntField(null=True)
+
+    class Meta:
+        table = "support_ticket_targets"
+
+
 class SlaPause(Model):
     """A time the ticket's clock stood still (waiting on the requester, or on hold).
     ``paused_seconds_before``: the ticket's ``paused_seconds`` when it began, so its end is

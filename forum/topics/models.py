@@ -28,6 +28,7 @@ class TopicKind(StrEnum):
     BUG_REPORT = "bug_report"
     SECURITY_REPORT = "security_report"
     TICKET = "ticket"  # with a forum.support_queue Ticket record
+    EXTERNAL = "external"  # mirrored from elsewhere; plugin_data says where (a bridge plugin)
 
 
 class TopicState(StrEnum):
@@ -224,3 +225,23 @@ class TopicView(Model):
     class Meta:
         table = "topic_views"
         unique_together = (("topic", "viewer", "day"),)
+
+
+class TopicEvent(Model):
+    """A line in a topic's timeline between its posts: something that happened to it
+    outside a post (escalated to a GitHub issue, the issue closed, imported from elsewhere).
+    ``kind`` is namespaced by who records it ("github.escalated")."""
+
+    id = fields.IntField(primary_key=True)
+    topic: fields.ForeignKeyRelation[Topic] = fields.ForeignKeyField(
+        "forum.Topic", related_name="timeline", on_delete=fields.CASCADE)
+    kind = fields.CharField(max_length=60)
+    text = fields.CharField(max_length=500)  # one plain sentence, escaped when shown
+    url = fields.CharField(max_length=500, default="")
+    actor: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "forum.User", related_name=False, null=True, on_delete=fields.SET_NULL)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "topic_events"
+        indexes = (("topic_id", "created_at"),)

@@ -43,6 +43,8 @@ Signatures::
     split_topic(platform, viewer, topic, post_ids, title, category_id=None) -> Topic (new)
     close_topic(platform, viewer, topic, CloseReason, duplicate_of=, url=, note=) -> Topic
     closed_notice(viewer, project, topic) -> ClosedNotice | None
+    record_topic_event(platform, topic_id, kind, text, url="", actor_id=None) -> TopicEvent
+    topic_timeline(topic_id) -> list[TopicEvent]                      (oldest first)
 
 The write verbs ask the gates (forum/gates.py) through ``forum.topics.gating``: a refusal
 is a 403 with its reason, a blocked text a 422, a held text is stored hidden.
@@ -96,6 +98,7 @@ from forum.topics.moderate import (
 )
 from forum.topics.reply import check_reply, do_reply, reply
 from forum.topics.tags import topic_tag_names
+from forum.topics.timeline import record_topic_event, topic_timeline
 from forum.topics.triage import (
     ClosedNotice,
     change_kind,
@@ -152,6 +155,7 @@ __all__ = [
     "move_topic",
     "pin",
     "project_categories",
+    "record_topic_event",
     "record_view",
     "rename",
     "reply",
@@ -167,6 +171,7 @@ __all__ = [
     "split_topic",
     "toggle_bookmark",
     "topic_tag_names",
+    "topic_timeline",
     "unbookmark",
     "unhide_post",
     "update_topic",

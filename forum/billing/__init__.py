@@ -1,0 +1,1 @@
+"""Billing: plans, Stripe Checkout and webhooks, the money ledger, Connect, invoices."""

@@ -1,0 +1,3 @@
+"""Billing registrations (checkout_plugin)."""
+
+from __future__ import annotations

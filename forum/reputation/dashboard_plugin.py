@@ -1,0 +1,3 @@
+"""Reputation registrations (dashboard_plugin)."""
+
+from __future__ import annotations

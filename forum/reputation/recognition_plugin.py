@@ -1,0 +1,3 @@
+"""Reputation registrations (recognition_plugin)."""
+
+from __future__ import annotations
