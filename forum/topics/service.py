@@ -45,6 +45,9 @@ Signatures::
     closed_notice(viewer, project, topic) -> ClosedNotice | None
     record_topic_event(platform, topic_id, kind, text, url="", actor_id=None) -> TopicEvent
     topic_timeline(topic_id) -> list[TopicEvent]                      (oldest first)
+    import_topic(platform, project, author, title, source, kind=, ...) -> Topic (no gates)
+    import_reply(platform, topic, author, source, created_at=None) -> Post      (no gates)
+    set_topic_plugin_data(topic_id, plugin_key, value)
 
 The write verbs ask the gates (forum/gates.py) through ``forum.topics.gating``: a refusal
 is a 403 with its reason, a blocked text a 422, a held text is stored hidden.
@@ -83,6 +86,7 @@ from forum.topics.edit import (
     word_diff,
 )
 from forum.topics.hide import hide_post, unhide_post
+from forum.topics.imports import import_reply, import_topic, set_topic_plugin_data
 from forum.topics.moderate import (
     delete_post,
     delete_topic,
@@ -146,6 +150,8 @@ __all__ = [
     "edit_post",
     "ensure_default_categories",
     "hide_post",
+    "import_reply",
+    "import_topic",
     "load_viewer",
     "locate_post",
     "locate_topic",
@@ -167,6 +173,7 @@ __all__ = [
     "revision_text",
     "revisions",
     "set_state",
+    "set_topic_plugin_data",
     "slugify",
     "split_topic",
     "toggle_bookmark",
