@@ -26,6 +26,21 @@ from forum.plugins import PluginManager
 from forum.settings import Settings
 from tests import support
 
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Opt-in live tests (``@pytest.mark.live("STRIPE_API_KEY", ...)``) talk to a real
+    service; they are deselected unless every variable they name is in the environment."""
+    kept, dropped = [], []
+    for item in items:
+        marker = item.get_closest_marker("live")
+        if marker is not None and not all(os.environ.get(name) for name in marker.args):
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
 BACKEND = os.environ.get("FORUM_TEST_DATABASE", "sqlite")
 POSTGRES_URL = os.environ.get("FORUM_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:55432/postgres")
 REDIS_URL = os.environ.get("FORUM_TEST_REDIS_URL", "redis://127.0.0.1:56379/0")
