@@ -91,10 +91,15 @@ class Settings(BaseSettings):
     meilisearch_url: str = ""
     meilisearch_api_key: SecretStr = SecretStr("")
 
-    # Billing (later issues)
+    # Billing: Stripe (the platform's account) and the platform's share of each payment
     stripe_api_key: SecretStr = SecretStr("")
     stripe_webhook_secret: SecretStr = SecretStr("")
-    stripe_api_base: str = ""
+    stripe_api_base: str = ""  # e.g. stripe-mock or a proxy; empty: Stripe itself
+    platform_fee_percent: int = Field(5, ge=0, le=50)
+
+    # Bridges (plugins): Stack Exchange API
+    stackexchange_key: SecretStr = SecretStr("")
+    stackexchange_api_url: str = "https://api.stackexchange.com/2.3"
 
     # Plugins: entry-point names to leave unloaded, comma separated
     disabled_plugins: str = ""
