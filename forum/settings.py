@@ -95,7 +95,6 @@ class Settings(BaseSettings):
     stripe_api_key: SecretStr = SecretStr("")
     stripe_webhook_secret: SecretStr = SecretStr("")
     stripe_api_base: str = ""  # e.g. stripe-mock or a proxy; empty: Stripe itself
-    platform_fee_percent: int = Field(5, ge=0, le=50)
 
     # Bridges (plugins): Stack Exchange API
     stackexchange_key: SecretStr = SecretStr("")
