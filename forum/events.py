@@ -340,3 +340,18 @@ class HelpCredited(_InProject):
     amount: int  # minor units of ``currency``
     currency: str
     reference: str  # "DEMO-42"
+
+
+@dataclass(frozen=True)
+class ThankYouRecorded(_InProject):
+    """A project lead thanked a helper (``kind`` "money_sent", "swag" or "note"); the helper
+    is notified and decides whether it shows on their profile."""
+
+    hook: ClassVar[str] = "on_thank_you_recorded"
+    project: int
+    thank_you_id: int
+    helper_id: int
+    lead_id: int
+    kind: str
+    amount: int | None  # minor units of ``currency``, when money was sent
+    currency: str

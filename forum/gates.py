@@ -105,6 +105,9 @@ class Flair:
     gold: int = 0
     silver: int = 0
     bronze: int = 0
+    # (currency, minor units) the user's posts earned the project on paid tickets, net of
+    # refunds (recognition adds it; empty when nothing was earned).
+    earned: tuple[tuple[str, int], ...] = ()
 
 
 _UNGUARDED: ContextVar[bool] = ContextVar("forum_gates_unguarded", default=False)

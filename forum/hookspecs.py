@@ -288,11 +288,12 @@ def forum_ticket_facts(
 
 @hookspec
 def forum_dashboard_panels(
-    board: str, project_id: int, subject_user_id: int | None, platform: Platform,
+    board: str, project_id: int, subject_user_id: int | None, months: int, platform: Platform,
 ) -> Awaitable[list[charts.Chart]] | list[charts.Chart] | None:
     """Charts for a dashboard (see forum/charts.py). ``board``: "helper", "lead",
     "supporter" or "customer"; ``subject_user_id``: whose board (None for "lead", which is
-    the project's). The dashboard page has checked that the viewer may see it. Each domain
+    the project's); ``months``: the period, the last so many calendar months (UTC) up to
+    this one. The dashboard page has checked that the viewer may see it. Each domain
     answers for the figures it owns, in a bounded number of queries."""
 
 
@@ -453,3 +454,9 @@ def on_payment_recorded(event: events.PaymentRecorded, platform: Platform
 def on_help_credited(event: events.HelpCredited, platform: Platform
                      ) -> Awaitable[None] | None:
     """A helper was credited (or debited, on a refund) with revenue their post earned."""
+
+
+@hookspec
+def on_thank_you_recorded(event: events.ThankYouRecorded, platform: Platform
+                          ) -> Awaitable[None] | None:
+    """A project lead recorded a thank-you (money sent, swag, a note) to a helper."""
