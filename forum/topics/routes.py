@@ -31,7 +31,15 @@ from forum.text import CookContext, cook
 from forum.topics import queries
 from forum.topics.access import access_topic
 from forum.topics.gating import is_allowed
-from forum.topics.models import Category, Post, Tag, Topic, TopicKind, TopicState
+from forum.topics.models import (
+    Category,
+    Post,
+    Tag,
+    Topic,
+    TopicEvent,
+    TopicKind,
+    TopicState,
+)
 from forum.topics.page_cache import (
     CSRF,
     Fragment,
@@ -43,6 +51,7 @@ from forum.topics.page_cache import (
 from forum.topics.permissions import ReadScope, Viewer, can_edit_post, can_vote, read_scope
 from forum.topics.queries import ListName, Period, TopicFilter
 from forum.topics.reading import listed_unread, mark_read, read_memo
+from forum.topics.timeline import topic_timeline
 from forum.topics.triage import closed_notice, merged_target
 from forum.topics.views import CountedToday, record_view
 from forum.web.errors import Invalid, NotFound
@@ -322,13 +331,30 @@ async def build_fragment(request: Request, h: Here, topic: Topic, category: Cate
     platform = request.app.state.platform
     flair = await platform.flair(h.project.id, sorted({p.author_id for p in posts}))  # type: ignore[attr-defined]
     template = request.app.state.templates.get_template("topics/_posts.html")
+    before, after = place_events(posts, await topic_timeline(topic.id))
     html = template.render({"current_project": h.project, "page": page, "slot": slot,
-                            "signed_in": signed_in, "csrf_token": CSRF, "flair": flair})
+                            "signed_in": signed_in, "csrf_token": CSRF, "flair": flair,
+                            "events_before": before, "events_after": after})
     json_ld = (qa_page_json_ld(request, h.project, page)
                if topic.kind == TopicKind.QUESTION else None)
     for post in posts:  # kept with the fragment: what deciding controls needs, not the text
         post.source = post.cooked = ""
     return Fragment.split(html, {p.id: p for p in posts}, json_ld, tags)
+
+
+def place_events(posts: list[Post], timeline: list[TopicEvent]
+                 ) -> tuple[dict[int, list[TopicEvent]], list[TopicEvent]]:
+    """Where each timeline event goes among the posts, by time: the events shown just
+    before each post (by post id), and those after the last post. The timeline changes
+    the topic's ``updated_at``, so the fragment holding them is rebuilt when it grows."""
+    before: dict[int, list[TopicEvent]] = {}
+    pending = list(timeline)
+    for index, post in enumerate(posts):
+        if index == 0:
+            continue  # the opening post comes first: nothing happened before the topic
+        while pending and pending[0].created_at < post.created_at:
+            before.setdefault(post.id, []).append(pending.pop(0))
+    return before, pending
 
 
 def fill_fragment(request: Request, h: Here, topic: Topic, fragment: Fragment,
