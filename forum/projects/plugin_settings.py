@@ -14,7 +14,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 from tortoise.transactions import in_transaction
 
 from forum import events
@@ -33,7 +33,7 @@ class SettingField:
 
     name: str
     label: str
-    kind: str  # checkbox, number, decimal, select or text
+    kind: str  # checkbox, number, decimal, select, secret or text
     value: Any
     help: str = ""
     options: list[str] = field(default_factory=list)
@@ -64,6 +64,8 @@ def _kind(annotation: Any) -> tuple[str, list[str]]:
     if origin is typing.Literal:
         return "select", [str(a) for a in typing.get_args(annotation)]
     if isinstance(annotation, type):
+        if issubclass(annotation, SecretStr):
+            return "secret", []
         if issubclass(annotation, bool):
             return "checkbox", []
         if issubclass(annotation, enum.Enum):
@@ -82,9 +84,14 @@ def form_fields(schema: type[BaseModel], values: BaseModel) -> list[SettingField
         value = getattr(values, name)
         if isinstance(value, enum.Enum):
             value = value.value
+        help_text = info.description or ""
+        if kind == "secret":  # never shown back: only whether one is stored
+            if value:
+                help_text = (help_text + " A value is stored; leave empty to keep it.").strip()
+            value = ""
         fields.append(SettingField(
             name=name, label=info.title or name.replace("_", " ").capitalize(), kind=kind,
-            value=value, help=info.description or "", options=options))
+            value=value, help=help_text, options=options))
     return fields
 
 
@@ -134,6 +141,13 @@ async def project_plugin_settings(platform: Platform, project_id: int,
     return _validated(declared.schema, row.settings if row else {})
 
 
+async def projects_with_plugin(name: str) -> list[int]:
+    """The ids of the projects that switched plugin ``name`` on (for a plugin's cron jobs)."""
+    rows = await ProjectPlugin.filter(name=name, enabled=True).values_list("project_id",
+                                                                           flat=True)
+    return sorted(int(row) for row in rows)
+
+
 def _known(platform: Platform, name: str) -> None:
     if name not in platform.plugins.names():
         raise NotFound("No such plugin.")
@@ -174,6 +188,12 @@ async def check_plugin_settings(platform: Platform, access: ProjectAccess, name:
     declared = settings_schemas(platform).get(name)
     if declared is None:
         raise NotFound("This plugin has no settings.")
+    secrets = [key for key, info in declared.schema.model_fields.items()
+               if _kind(info.annotation)[0] == "secret" and not raw.get(key)]
+    if secrets:  # a secret left empty keeps the stored one (the form never shows it)
+        row = await ProjectPlugin.get_or_none(project_id=access.project.id, name=name)
+        stored = row.settings if row else {}
+        raw = {**raw, **{key: stored.get(key) for key in secrets}}
     try:
         values = declared.schema.model_validate(raw)
     except ValidationError as exc:
