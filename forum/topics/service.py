@@ -48,6 +48,7 @@ Signatures::
     import_topic(platform, project, author, title, source, kind=, ...) -> Topic (no gates)
     import_reply(platform, topic, author, source, created_at=None) -> Post      (no gates)
     set_topic_plugin_data(topic_id, plugin_key, value)
+    load_posts(viewer, topic) -> list[Post]     (what the viewer sees, in page order)
 
 The write verbs ask the gates (forum/gates.py) through ``forum.topics.gating``: a refusal
 is a 403 with its reason, a blocked text a 422, a held text is stored hidden.
@@ -100,6 +101,7 @@ from forum.topics.moderate import (
     set_state,
     update_topic,
 )
+from forum.topics.queries import load_posts
 from forum.topics.reply import check_reply, do_reply, reply
 from forum.topics.tags import topic_tag_names
 from forum.topics.timeline import record_topic_event, topic_timeline
@@ -152,6 +154,7 @@ __all__ = [
     "hide_post",
     "import_reply",
     "import_topic",
+    "load_posts",
     "load_viewer",
     "locate_post",
     "locate_topic",
