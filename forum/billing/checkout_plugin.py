@@ -1,3 +1,24 @@
-"""Billing registrations (checkout_plugin)."""
+"""Billing's customer side: plans and prices, buyer profiles, checkout, the customer's
+billing pages, the "Upgrade priority" link on the ticket panel, and demo plans."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from forum.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
+
+
+
+@hookimpl
+def forum_routes() -> list[BaseRoute]:
+    from forum.billing import plan_routes
+
+    return [*plan_routes.routes()]
+
+
+@hookimpl
+def forum_template_outlets() -> dict[str, str]:
+    return {"project": "billing/_project_links.html"}
