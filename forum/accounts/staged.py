@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from forum.platform import Platform
 
 STAGED_DOMAIN = "staged.invalid"
-PROVIDER_RE = re.compile(r"[a-z][a-z0-9_-]{1,19}")
+PROVIDER_RE = re.compile(r"[a-z][a-z0-9_-]{0,19}")  # "x" too
 
 
 def staged_email(provider: str, provider_user_id: str) -> str:
