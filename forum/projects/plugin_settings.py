@@ -155,14 +155,6 @@ async def plugin_project(name: str, project_id: int) -> Project | None:
     return await Project.get_or_none(id=project_id)
 
 
-async def plugin_project(name: str, project_id: int) -> Project | None:
-    """Project ``project_id`` if it has plugin ``name`` switched on, else None (for a
-    plugin's jobs, which get a project id and must not work for a project that left)."""
-    if not await ProjectPlugin.exists(project_id=project_id, name=name, enabled=True):
-        return None
-    return await Project.get_or_none(id=project_id)
-
-
 def _known(platform: Platform, name: str) -> None:
     if name not in platform.plugins.names():
         raise NotFound("No such plugin.")
