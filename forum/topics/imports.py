@@ -106,6 +106,25 @@ async def import_reply(platform: Platform, topic: Topic, author: User, source: s
     return post
 
 
+async def import_edit(platform: Platform, post: Post, source: str) -> Post:
+    """Replace an imported post's text because the original was edited where it came
+    from: a new revision by its author, without asking the gates or the edit window."""
+    from forum.accounts.models import User
+    from forum.projects.models import Project
+    from forum.topics.edit import EditDraft, do_edit_post
+    from forum.topics.schemas import PostEditIn
+    from forum.topics.writing import cook_post
+
+    topic = await Topic.get(id=post.topic_id)  # type: ignore[attr-defined]
+    project = await Project.get(id=topic.project_id)  # type: ignore[attr-defined]
+    author = await User.get(id=post.author_id)  # type: ignore[attr-defined]
+    viewer = await _viewer(author, project)
+    source = fit_source(source)
+    cooked = await cook_post(project, viewer, source, topic.id)
+    return await do_edit_post(platform, viewer, post, PostEditIn(source=source),
+                              EditDraft(source, cooked))
+
+
 async def set_topic_plugin_data(topic_id: int, plugin_key: str, value: dict[str, Any]) -> None:
     """Replace what ``plugin_key`` keeps on a topic (its answer count from Stack Overflow,
     its linked issue)."""
@@ -113,5 +132,5 @@ async def set_topic_plugin_data(topic_id: int, plugin_key: str, value: dict[str,
     await Topic.filter(id=topic_id).update(plugin_data={**topic.plugin_data, plugin_key: value})
 
 
-__all__ = ["Category", "fit_source", "fit_title", "import_category_id", "import_reply",
-           "import_topic", "set_topic_plugin_data"]
+__all__ = ["Category", "fit_source", "fit_title", "import_category_id", "import_edit",
+           "import_reply", "import_topic", "set_topic_plugin_data"]

@@ -47,6 +47,7 @@ Signatures::
     topic_timeline(topic_id) -> list[TopicEvent]                      (oldest first)
     import_topic(platform, project, author, title, source, kind=, ...) -> Topic (no gates)
     import_reply(platform, topic, author, source, created_at=None) -> Post      (no gates)
+    import_edit(platform, post, source) -> Post          (the original changed; no gates)
     set_topic_plugin_data(topic_id, plugin_key, value)
     load_posts(viewer, topic) -> list[Post]     (what the viewer sees, in page order)
 
@@ -87,7 +88,7 @@ from forum.topics.edit import (
     word_diff,
 )
 from forum.topics.hide import hide_post, unhide_post
-from forum.topics.imports import import_reply, import_topic, set_topic_plugin_data
+from forum.topics.imports import import_edit, import_reply, import_topic, set_topic_plugin_data
 from forum.topics.moderate import (
     delete_post,
     delete_topic,
@@ -152,6 +153,7 @@ __all__ = [
     "edit_post",
     "ensure_default_categories",
     "hide_post",
+    "import_edit",
     "import_reply",
     "import_topic",
     "load_posts",
