@@ -1,0 +1,1 @@
+"""Tests of the GitHub bridge plugin, against a local HTTP fake of GitHub."""
