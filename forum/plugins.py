@@ -52,6 +52,7 @@ CORE_PLUGINS = (
     "forum.reputation.dashboard_plugin",
     "forum.billing.plugin",
     "forum.billing.checkout_plugin",
+    "forum.billing.helped_plugin",
 )
 
 

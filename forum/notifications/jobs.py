@@ -120,6 +120,13 @@ async def badge_awarded(ctx: JobContext, *, user_id: int, project_id: int, badge
     await _email_later(ctx, [created] if created is not None else [])
 
 
+async def recognition(ctx: JobContext, *, user_id: int, project_id: int, kind: str,
+                      key: str, summary: str) -> None:
+    created = await service.do_notify_recognition(user_id, project_id, NotificationKind(kind),
+                                                  key, summary)
+    await _email_later(ctx, [created] if created is not None else [])
+
+
 async def post_deleted(ctx: JobContext, *, post_id: int) -> None:
     """A deleted post's unread notifications go: the bell should not point at nothing."""
     await Notification.filter(post_id=post_id, read_at=None).delete()
@@ -203,6 +210,7 @@ def definitions() -> list[JobDefinition]:
         JobDefinition("notifications.vote_cast", vote_cast),
         JobDefinition("notifications.answer_accepted", answer_accepted),
         JobDefinition("notifications.badge_awarded", badge_awarded),
+        JobDefinition("notifications.recognition", recognition),
         JobDefinition("notifications.post_deleted", post_deleted),
         JobDefinition("notifications.topic_changed", topic_changed),
         JobDefinition(EMAIL_JOB, email),

@@ -26,6 +26,9 @@ class NotificationKind(StrEnum):
     # The requester's ticket entered the support queue (its acknowledgement email is
     # sent by the support queue itself, so this kind is never emailed from here).
     TICKET_SUBMITTED = "ticket_submitted"
+    # Recognition (no topic: data holds the line to show and the page to link).
+    HELP_EARNED = "help_earned"  # a helper's post earned the project money on a paid ticket
+    THANKED = "thanked"  # a project lead recorded a thank-you
 
 
 # Kinds about one new post, strongest first: a user gets one of them per post.
@@ -145,4 +148,6 @@ EMAIL_FIELD: dict[NotificationKind, str] = {
     NotificationKind.WATCHING_ACTIVITY: "email_watching",
     NotificationKind.NEW_TOPIC: "email_watching",
     NotificationKind.BADGE_AWARDED: "email_badges",
+    NotificationKind.HELP_EARNED: "email_badges",
+    NotificationKind.THANKED: "email_badges",
 }

@@ -105,6 +105,38 @@ async def on_badge_awarded(event: events.BadgeAwarded, platform: Platform) -> No
                            award_id=event.award_id)
 
 
+def _money(amount: int, currency: str) -> str:
+    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency.upper())
+    whole = f"{abs(amount) // 100:,}.{abs(amount) % 100:02d}"
+    sign = "-" if amount < 0 else ""
+    return f"{sign}{symbol}{whole}" if symbol else f"{sign}{whole} {currency.upper()}"
+
+
+@hookimpl
+async def on_help_credited(event: events.HelpCredited, platform: Platform) -> None:
+    # Credits only: a refund's reversal (amount < 0) shows on the recognition page quietly.
+    if event.amount <= 0:
+        return
+    what = "answer" if event.post_id is not None else "help"
+    await platform.enqueue(
+        "notifications.recognition", user_id=event.user_id, project_id=event.project,
+        kind="help_earned", key=f"attribution-{event.attribution_id}",
+        summary=(f"Your {what} on {event.reference} earned "
+                 f"{_money(event.amount, event.currency)} for the project"))
+
+
+@hookimpl
+async def on_thank_you_recorded(event: events.ThankYouRecorded, platform: Platform) -> None:
+    label = {"money_sent": "sent you money", "swag": "sent you swag"}.get(
+        event.kind, "left you a note")
+    amount = (f" ({_money(event.amount, event.currency)})"
+              if event.amount is not None and event.currency else "")
+    await platform.enqueue(
+        "notifications.recognition", user_id=event.helper_id, project_id=event.project,
+        kind="thanked", key=f"thank-you-{event.thank_you_id}",
+        summary=f"A project lead thanked you: {label}{amount}")
+
+
 @hookimpl
 async def on_topic_changed(event: events.TopicChanged, platform: Platform) -> None:
     # Who may read the topic can change with these; the rest leave notifications alone.

@@ -338,6 +338,26 @@ async def do_notify_badge(user_id: int, project_id: int, badge: str, badge_name:
     return notification.id
 
 
+async def do_notify_recognition(user_id: int, project_id: int, kind: NotificationKind,
+                                key: str, summary: str) -> int | None:
+    """Tell ``user_id`` of a recognition (``key`` names it: once per key), linking their
+    recognition page; the id when created."""
+    user = await User.get_or_none(id=user_id, is_active=True)
+    project = await Project.get_or_none(id=project_id)
+    if user is None or project is None:
+        return None
+    earlier: list[Any] = list(await Notification.filter(
+        user_id=user_id, project_id=project_id, kind=kind).values_list("data", flat=True))
+    if any(isinstance(d, dict) and d.get("key") == key for d in earlier):
+        return None  # the job ran again
+    notification = await Notification.create(
+        user_id=user_id, project_id=project_id, kind=kind,
+        data={"project_slug": project.slug, "project_name": project.name, "key": key,
+              "summary": summary,
+              "url": f"/p/{project.slug}/u/{user.username}/recognition"})
+    return notification.id
+
+
 async def do_notify_ticket_submitted(user_id: int, project_id: int, topic_id: int
                                      ) -> int | None:
     """Tell a requester their ticket is in the queue, once per ticket topic."""
@@ -419,6 +439,8 @@ def post_url(notification: Notification) -> str:
     data = notification.data
     if notification.kind == NotificationKind.BADGE_AWARDED:
         return f"/p/{data.get('project_slug', '')}/badges/{data.get('badge', '')}"
+    if notification.kind in (NotificationKind.HELP_EARNED, NotificationKind.THANKED):
+        return str(data.get("url", ""))
     topic_id = notification.topic_id  # type: ignore[attr-defined]
     return (f"/p/{data.get('project_slug', '')}/t/{topic_id}-{data.get('topic_slug', '')}"
             f"#post-{data.get('post_number', 1)}")
@@ -432,6 +454,8 @@ def describe(notification: Notification) -> str:
     kind = NotificationKind(notification.kind)
     if kind == NotificationKind.BADGE_AWARDED:
         return f"You earned the {data.get('badge_name') or data.get('badge', '')} badge"
+    if kind in (NotificationKind.HELP_EARNED, NotificationKind.THANKED):
+        return str(data.get("summary", ""))
     if kind == NotificationKind.TICKET_SUBMITTED:
         return f"Your ticket {title} is in the support queue"
     if kind == NotificationKind.VOTED:
