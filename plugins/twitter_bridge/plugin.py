@@ -1,0 +1,63 @@
+"""The social mentions bridge (entry point ``twitter_bridge``): mentions of a project on
+X, Mastodon and Bluesky become threads on the forum, optionally answered with the link.
+
+Jobs: ``twitter_bridge.poll_all`` (cron, every five minutes) queues
+``twitter_bridge.poll`` per project and configured network; ``twitter_bridge.reply``
+answers one mention. Pages: ``/p/{slug}/mentions`` and ``/p/{slug}/mentions/settings``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.routing import BaseRoute
+
+from forum.hookspecs import (
+    CronDefinition,
+    JobDefinition,
+    ModelApp,
+    PluginSettings,
+    hookimpl,
+)
+from plugins.twitter_bridge import poll, replies, routes
+from plugins.twitter_bridge.sources import BridgeSettings
+
+PLUGIN_NAME = poll.NAME
+
+
+@hookimpl
+def forum_models() -> ModelApp:
+    return ModelApp("twitter_bridge", ["plugins.twitter_bridge.models"],
+                    "plugins.twitter_bridge.migrations")
+
+
+@hookimpl
+def forum_routes() -> list[BaseRoute]:
+    return routes.routes()
+
+
+@hookimpl
+def forum_jobs() -> list[JobDefinition]:
+    return [JobDefinition("twitter_bridge.poll_all", poll.poll_all, max_tries=1),
+            JobDefinition("twitter_bridge.poll", poll.poll, max_tries=4),
+            JobDefinition("twitter_bridge.reply", replies.send_reply, max_tries=4)]
+
+
+@hookimpl
+def forum_cron() -> list[CronDefinition]:
+    return [CronDefinition("twitter_bridge.poll_all", minute=set(range(0, 60, 5)))]
+
+
+@hookimpl
+def forum_settings_schema() -> PluginSettings:
+    return PluginSettings("Social mentions (X, Mastodon, Bluesky)", BridgeSettings)
+
+
+@hookimpl
+def forum_template_dirs() -> list[str]:
+    return [str(Path(__file__).parent / "templates")]
+
+
+@hookimpl
+def forum_template_outlets() -> dict[str, str]:
+    return {"project": "twitter_bridge/project_link.html"}
