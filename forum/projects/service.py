@@ -40,6 +40,12 @@ async def enabled_plugin_names(platform: Platform, project_id: int) -> set[str]:
     return {str(name) for name in rows} & set(platform.plugins.names())
 
 
+async def project_by_id(project_id: int) -> Project | None:
+    """A project by id, with no access check (for jobs and bridge plugins acting on a
+    project they are linked to)."""
+    return await Project.get_or_none(id=project_id)
+
+
 async def projects_for_switcher(user: User) -> list[Project]:
     """The projects a user belongs to, for the switcher in the page header."""
     return await Project.filter(memberships__user_id=user.id).order_by("name").limit(50)
