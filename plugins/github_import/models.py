@@ -84,3 +84,41 @@ class IssueLink(Model):
     class Meta:
         table = "github_issue_links"
         unique_together = (("repo", "issue_number"), ("topic_id", "repo"))
+
+
+class MirroredComment(Model):
+    """A comment on a linked issue mirrored as a post of its topic (mirror.py), once."""
+
+    id = fields.IntField(primary_key=True)
+    comment_id = fields.BigIntField(unique=True)
+    repo = fields.CharField(max_length=200)
+    issue_number = fields.IntField()
+    topic_id = fields.IntField(db_index=True)
+    post_id = fields.IntField()
+    deleted = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "github_mirrored_comments"
+
+
+class BulkImportRun(Model):
+    """A ``forum github import`` of a repository's matching open issues: where it got to,
+    so an interrupted run resumes after the last issue done (bulk.py)."""
+
+    id = fields.IntField(primary_key=True)
+    project_id = fields.IntField(db_index=True)
+    repo = fields.CharField(max_length=200)
+    label = fields.CharField(max_length=100)
+    kind = fields.CharField(max_length=20)  # "ticket" or "question"
+    page = fields.IntField(default=1)  # the listing's page being worked through
+    last_number = fields.IntField(default=0)  # the last issue number done (ascending)
+    imported = fields.IntField(default=0)
+    skipped = fields.IntField(default=0)
+    finished_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "github_bulk_runs"
+        unique_together = (("project_id", "repo", "label", "kind"),)

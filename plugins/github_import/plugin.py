@@ -11,10 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from forum.hookspecs import ModelApp, PluginSettings, hookimpl
+from forum.hookspecs import JobDefinition, ModelApp, PluginSettings, hookimpl
 from plugins.github_import.connection import NAME, GitHubSettings
 
 if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
+
+    from forum import events
+    from forum.platform import Platform
     from plugins.github_import.webhook import WebhookHandler
 
 PLUGIN_NAME = NAME
@@ -23,7 +27,11 @@ PLUGIN_NAME = NAME
 def webhook_handlers() -> list[WebhookHandler]:
     """Who hears a verified, linked delivery, in order (each decides for itself whether
     the event is theirs and returns a line for the log, or None)."""
-    return []
+    from plugins.github_import import mirror, sync
+
+    # State sync first: it only hears issues already linked, so a "support" label on an
+    # issue that "+support" is about to import is not told twice.
+    return [sync.on_webhook, mirror.on_webhook]
 
 
 @hookimpl
@@ -46,3 +54,24 @@ def forum_template_dirs() -> list[str]:
 def forum_template_outlets() -> dict[str, str]:
     # The topic page: the linked issue, and the escalation link for maintainers.
     return {"topic_actions": "github_import/escalate_topic_actions.html"}
+
+
+@hookimpl
+def forum_routes() -> list[BaseRoute]:
+    from plugins.github_import import escalate_routes
+
+    return [*escalate_routes.routes()]
+
+
+@hookimpl
+def forum_jobs() -> list[JobDefinition]:
+    from plugins.github_import import sync
+
+    return [JobDefinition(sync.CLOSE_JOB, sync.topic_closed_job, max_tries=8)]
+
+
+@hookimpl
+async def on_topic_changed(event: events.TopicChanged, platform: Platform) -> None:
+    from plugins.github_import import sync
+
+    await sync.on_topic_changed(platform, event.project, event.topic_id, event.change)
