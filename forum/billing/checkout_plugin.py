@@ -14,11 +14,12 @@ if TYPE_CHECKING:
 
 @hookimpl
 def forum_routes() -> list[BaseRoute]:
-    from forum.billing import plan_routes
+    from forum.billing import checkout_routes, plan_routes
 
-    return [*plan_routes.routes()]
+    return [*plan_routes.routes(), *checkout_routes.routes()]
 
 
 @hookimpl
 def forum_template_outlets() -> dict[str, str]:
-    return {"project": "billing/_project_links.html"}
+    return {"project": "billing/_project_links.html",
+            "ticket_panel": "billing/_ticket_upgrade_link.html"}

@@ -144,7 +144,8 @@ async def plan_active(request: Request) -> Response:
     plan = await plans.access_plan(access.project.id, request.path_params["plan_id"])
     active = (await form_of(request)).get("active") == "1"
     try:
-        await plans.check_update_plan(access, plan, PlanPatch(is_active=active))
+        await plans.check_update_plan(access, plan,
+                                       PlanPatch.model_validate({"is_active": active}))
     except UserError as exc:
         flash(request, exc.message, "error")
     else:

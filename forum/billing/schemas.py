@@ -237,3 +237,30 @@ def plan_out(plan: Any) -> PlanOut:
                    extra_upgrade_price=plan.extra_upgrade_price,
                    consulting_hours=plan.consulting_hours,
                    response_targets=plan.response_targets or {}, is_active=plan.is_active)
+
+
+class UpgradeOptionOut(BaseModel):
+    key: str
+    title: str
+    buys: str
+    amount: int
+    list_amount: int
+    currency: str
+    tier: str
+    priority: int | None
+
+
+class UpgradeOfferOut(BaseModel):
+    """A ticket's upgrade page: where it stands and what the requester may buy."""
+
+    reference: str
+    state: str
+    tier: str
+    priority: int
+    queue_position: int | None
+    seller: str
+    can_buy: bool
+    refusal: str | None
+    buyer_profile_needed: bool
+    discount_percent: int
+    options: list[UpgradeOptionOut]
