@@ -46,6 +46,11 @@ async def project_by_id(project_id: int) -> Project | None:
     return await Project.get_or_none(id=project_id)
 
 
+async def project_by_slug(slug: str) -> Project | None:
+    """A project by its slug, with no access check (for commands run by the operator)."""
+    return await Project.get_or_none(slug=slug)
+
+
 async def projects_for_switcher(user: User) -> list[Project]:
     """The projects a user belongs to, for the switcher in the page header."""
     return await Project.filter(memberships__user_id=user.id).order_by("name").limit(50)
