@@ -138,6 +138,15 @@ async def topic_changed(ctx: JobContext, *, topic_id: int) -> None:
     await service.do_forget_unreadable(topic_id)
 
 
+async def topic_event(ctx: JobContext, *, topic_id: int) -> None:
+    """A line in a topic's timeline (forum/topics/timeline.py): its watchers hear of it."""
+    from forum.topics.models import TopicEvent
+
+    latest = await TopicEvent.filter(topic_id=topic_id).order_by("-id").first()
+    if latest is not None:
+        await _email_later(ctx, await service.do_notify_topic_event(topic_id, latest.id))
+
+
 async def email(ctx: JobContext, *, notification_ids: list[int]) -> None:
     """Mail each notification its user wants by email and has not read yet, once."""
     platform = ctx.platform
@@ -213,5 +222,6 @@ def definitions() -> list[JobDefinition]:
         JobDefinition("notifications.recognition", recognition),
         JobDefinition("notifications.post_deleted", post_deleted),
         JobDefinition("notifications.topic_changed", topic_changed),
+        JobDefinition("notifications.topic_event", topic_event),
         JobDefinition(EMAIL_JOB, email),
     ]

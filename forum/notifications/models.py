@@ -29,6 +29,7 @@ class NotificationKind(StrEnum):
     # Recognition (no topic: data holds the line to show and the page to link).
     HELP_EARNED = "help_earned"  # a helper's post earned the project money on a paid ticket
     THANKED = "thanked"  # a project lead recorded a thank-you
+    TOPIC_EVENT = "topic_event"  # a line in a watched topic's timeline (data holds it)
 
 
 # Kinds about one new post, strongest first: a user gets one of them per post.
@@ -150,4 +151,5 @@ EMAIL_FIELD: dict[NotificationKind, str] = {
     NotificationKind.BADGE_AWARDED: "email_badges",
     NotificationKind.HELP_EARNED: "email_badges",
     NotificationKind.THANKED: "email_badges",
+    NotificationKind.TOPIC_EVENT: "email_watching",
 }

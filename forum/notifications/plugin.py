@@ -142,3 +142,5 @@ async def on_topic_changed(event: events.TopicChanged, platform: Platform) -> No
     # Who may read the topic can change with these; the rest leave notifications alone.
     if event.change in {"moved", "deleted", "private", "privacy"}:
         await platform.enqueue("notifications.topic_changed", topic_id=event.topic_id)
+    elif event.change == "timeline":  # a line in its timeline: watchers hear of it
+        await platform.enqueue("notifications.topic_event", topic_id=event.topic_id)

@@ -358,6 +358,37 @@ async def do_notify_recognition(user_id: int, project_id: int, kind: Notificatio
     return notification.id
 
 
+async def do_notify_topic_event(topic_id: int, event_id: int) -> list[int]:
+    """Tell the topic's watchers (not the event's actor) of a line in its timeline, once
+    per event and user; the ids created (to be emailed)."""
+    from forum.topics.models import TopicEvent
+
+    event = await TopicEvent.get_or_none(id=event_id, topic_id=topic_id)
+    topic = await Topic.get_or_none(id=topic_id)
+    if event is None or topic is None or topic.deleted_at is not None:
+        return []
+    actor_id: int | None = event.actor_id  # type: ignore[attr-defined]
+    candidates = await watchers(topic) - {actor_id}
+    if not candidates:
+        return []
+    project = await Project.get(id=topic.project_id)  # type: ignore[attr-defined]
+    category = await Category.get(id=topic.category_id)  # type: ignore[attr-defined]
+    told = set(await ids_of(Notification.filter(
+        topic_id=topic_id, kind=NotificationKind.TOPIC_EVENT, user_id__in=list(candidates),
+        created_at__gte=event.created_at), "user_id"))
+    data = await notification_data(Activity(project, topic, category, None, actor_id))
+    data.update(event_id=event.id, text=event.text, url=event.url)
+    created: list[int] = []
+    for user in await User.filter(id__in=sorted(candidates - told), is_active=True):
+        if not await may_read(user, project, topic, category):
+            continue
+        notification = await Notification.create(
+            user_id=user.id, project_id=project.id, kind=NotificationKind.TOPIC_EVENT,
+            topic_id=topic.id, actor_id=actor_id, data=data)
+        created.append(notification.id)
+    return created
+
+
 async def do_notify_ticket_submitted(user_id: int, project_id: int, topic_id: int
                                      ) -> int | None:
     """Tell a requester their ticket is in the queue, once per ticket topic."""
@@ -458,6 +489,8 @@ def describe(notification: Notification) -> str:
         return str(data.get("summary", ""))
     if kind == NotificationKind.TICKET_SUBMITTED:
         return f"Your ticket {title} is in the support queue"
+    if kind == NotificationKind.TOPIC_EVENT:
+        return f"{data.get('text', '')} in {title}"
     if kind == NotificationKind.VOTED:
         votes = int(data.get("votes", 1))
         if votes > 1:
