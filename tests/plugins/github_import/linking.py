@@ -39,7 +39,8 @@ async def link_project(platform: Platform, fake: FakeGitHub, *, repo: str = REPO
     if enabled:
         await do_toggle_plugin(platform, project, NAME, True)
     if options:
-        await do_save_plugin_settings(platform, project, NAME, GitHubSettings(**options))
+        await do_save_plugin_settings(platform, project, NAME,
+                                      GitHubSettings.model_validate(options))
     fake.add_token(TOKEN)
     if repo.lower() not in fake.repos:
         fake.add_repo(repo)
