@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from forum.gates import unguarded
+from forum.text.limits import MAX_SOURCE_CHARS
 from forum.topics.categories import ensure_default_categories
 from forum.topics.create import check_create_topic, do_create_topic
 from forum.topics.models import Category, Post, Topic, TopicKind
@@ -29,7 +30,8 @@ if TYPE_CHECKING:
     from forum.topics.permissions import Viewer
 
 MAX_TITLE = 200
-MAX_SOURCE = 60_000  # longer text is cut, with a note, rather than refused
+# Longer text is cut, with a note, rather than refused (below what cooking accepts).
+MAX_SOURCE = MAX_SOURCE_CHARS - 1_000
 
 
 def fit_title(title: str) -> str:
