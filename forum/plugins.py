@@ -44,6 +44,7 @@ CORE_PLUGINS = (
     "forum.support_queue.queue_plugin",
     "forum.support_queue.mail_plugin",
     "forum.support_queue.billing_plugin",
+    "forum.support_queue.dashboard_plugin",
     "forum.moderation.penalties_plugin",
     "forum.moderation.plugin",
     "forum.reputation.plugin",
@@ -52,6 +53,7 @@ CORE_PLUGINS = (
     "forum.reputation.dashboard_plugin",
     "forum.billing.plugin",
     "forum.billing.checkout_plugin",
+    "forum.billing.panels_plugin",
     "forum.billing.helped_plugin",
 )
 
