@@ -26,7 +26,7 @@ from forum.accounts.permissions import current_user
 from forum.gates import Act
 from forum.projects.models import Project
 from forum.projects.permissions import Action, ProjectAccess, access_project
-from forum.projects.service import project_view
+from forum.projects.service import enabled_plugin_names, project_view
 from forum.text import CookContext, cook
 from forum.topics import queries
 from forum.topics.access import access_topic
@@ -138,6 +138,8 @@ async def project_home(request: Request) -> Response:
         request, h, view=view, access=h.access, categories=categories, latest=latest,
         unread=await listed_unread(request, h.viewer, latest),
         can_manage=h.access.can(Action.MANAGE_SETTINGS),
+        # for the "project" outlet: plugins link their pages only where they are on
+        enabled_plugins=await enabled_plugin_names(request.app.state.platform, h.project.id),
         feed_url=f"/p/{h.project.slug}/feed.atom"))
 
 

@@ -136,3 +136,12 @@ async def test_cron_polls_only_the_projects_that_switched_the_bridge_on(
 
     assert [r.params["tagged"] for r in api.requests] == ["rust"]
     assert on.id != off.id
+
+
+async def test_project_page_links_the_list_only_where_the_bridge_is_on(
+        client: httpx.AsyncClient, platform: Platform, api: FakeStackExchange) -> None:
+    project = await bridge_on(platform)
+    link = f'href="/p/{project.slug}/stackoverflow"'
+    assert link in (await client.get(f"/p/{project.slug}")).text
+    await do_toggle_plugin(platform, project, NAME, False)
+    assert link not in (await client.get(f"/p/{project.slug}")).text
