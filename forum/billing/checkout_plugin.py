@@ -14,9 +14,9 @@ if TYPE_CHECKING:
 
 @hookimpl
 def forum_routes() -> list[BaseRoute]:
-    from forum.billing import checkout_routes, plan_routes
+    from forum.billing import checkout_routes, customer_routes, plan_routes
 
-    return [*plan_routes.routes(), *checkout_routes.routes()]
+    return [*plan_routes.routes(), *checkout_routes.routes(), *customer_routes.routes()]
 
 
 @hookimpl
