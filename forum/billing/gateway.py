@@ -68,6 +68,8 @@ class PaymentGateway(Protocol):
 
     async def retrieve_dispute(self, id: str) -> dict[str, Any]: ...
 
+    async def list_disputes(self, *, charge: str) -> list[dict[str, Any]]: ...
+
     async def create_account(self, params: dict[str, Any], *,
                              idempotency_key: str) -> dict[str, Any]: ...
 
@@ -80,7 +82,7 @@ class PaymentGateway(Protocol):
 
 def _plain(obj: Any) -> dict[str, Any]:
     if isinstance(obj, stripe.StripeObject):
-        return obj.to_dict()
+        return obj.to_dict(for_json=True)
     return dict(obj)
 
 
@@ -205,6 +207,11 @@ class StripeGateway:
 
     async def retrieve_dispute(self, id: str) -> dict[str, Any]:
         return await self._call(self.client.v1.disputes.retrieve_async(id))
+
+    async def list_disputes(self, *, charge: str) -> list[dict[str, Any]]:
+        page = await self._call(self.client.v1.disputes.list_async(
+            {"charge": charge, "limit": 100}))
+        return list(page.get("data", []))
 
     async def create_account(self, params: dict[str, Any], *,
                              idempotency_key: str) -> dict[str, Any]:

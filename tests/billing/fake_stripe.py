@@ -544,6 +544,14 @@ class FakeStripe:
             found.sort(key=lambda o: o["created"], reverse=True)
             return JSONResponse({"object": "list", "data": found[:limit],
                                  "has_more": len(found) > limit, "url": "/v1/invoices"})
+        if method == "GET" and object_id is None and resource == "disputes":
+            with self.lock:
+                found = [copy.deepcopy(o) for o in self.objects.values()
+                         if o.get("object") == "dispute" and o.get("charge") == params.get(
+                             "charge")]
+            found.sort(key=lambda o: o["created"], reverse=True)
+            return JSONResponse({"object": "list", "data": found, "has_more": False,
+                                 "url": "/v1/disputes"})
         kinds = {"checkout/sessions": "checkout.session", "subscriptions": "subscription",
                  "invoices": "invoice", "payment_intents": "payment_intent",
                  "charges": "charge", "disputes": "dispute", "accounts": "account",
