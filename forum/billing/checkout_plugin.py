@@ -10,6 +10,8 @@ from forum.hookspecs import hookimpl
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
+    from forum.platform import Platform
+
 
 
 @hookimpl
@@ -23,3 +25,11 @@ def forum_routes() -> list[BaseRoute]:
 def forum_template_outlets() -> dict[str, str]:
     return {"project": "billing/_project_links.html",
             "ticket_panel": "billing/_ticket_upgrade_link.html"}
+
+
+@hookimpl(trylast=True)  # after the project and its tickets exist
+async def forum_demo(platform: Platform, project_id: int, user_ids: dict[str, int]
+                     ) -> list[str]:
+    from forum.billing.demo import seed_plans
+
+    return await seed_plans(project_id)

@@ -419,3 +419,33 @@ async def test_the_ticket_panel_links_the_upgrade_for_its_requester(
     await login(world.supporter)
     panel = await client.get(panel_url)
     assert "Upgrade priority" not in panel.text and "Upgrade options" in panel.text
+
+
+async def test_paying_moves_the_ticket_up_the_queue_once_stripe_confirms(
+        client: httpx.AsyncClient, world: World, plan: Plan, platform: Platform,
+        login: Login, fake_stripe: FakeStripe) -> None:
+    first = await open_ticket(platform, world, requester=world.maintainer)
+    ticket = await open_ticket(platform, world)
+    await buyer(world)
+    await login(world.member)
+    offer = (await client.get(f"/api/v1/projects/demo/tickets/{ticket.number}/upgrade")).json()
+    assert offer["queue_position"] == 2
+    r = await client.post(f"/api/v1/projects/demo/tickets/{ticket.number}/upgrade",
+                          json={"option": f"pay_as_you_go:{plan.id}"})
+    session_id = r.json()["url"].rsplit("/", 1)[1]
+    events = fake_stripe.complete_checkout(session_id)
+    await ticket.refresh_from_db()
+    assert ticket.tier == "free"  # paid at Stripe, not yet confirmed to us
+    await fake_stripe.deliver_all(client, events)
+    await ticket.refresh_from_db()
+    assert (ticket.tier, ticket.amount_paid, ticket.priority) == ("pay_as_you_go", 4900, 2)
+    offer = (await client.get(f"/api/v1/projects/demo/tickets/{ticket.number}/upgrade")).json()
+    assert offer["queue_position"] == 1 and offer["tier"] == "pay_as_you_go"
+    purchase = await Purchase.get(ticket_id=ticket.id)
+    assert purchase.state == PurchaseState.PAID
+    # Paying again for the same upgrade is refused: it is paid for.
+    r = await client.post(f"/api/v1/projects/demo/tickets/{ticket.number}/upgrade",
+                          json={"option": f"pay_as_you_go:{plan.id}"})
+    assert r.status_code == 409
+    assert len(fake_stripe.calls_to("POST", "/v1/checkout/sessions")) == 1
+    assert first.id != ticket.id

@@ -199,3 +199,18 @@ def test_money_is_shown_and_read_in_minor_units() -> None:
     assert parse_money("1.234", "EUR") is None
     assert parse_money("abc", "EUR") is None
     assert parse_money("700", "JPY") == 700
+
+
+async def test_the_demo_seeds_one_plan_of_each_kind_once(db: None, platform: Any) -> None:
+    from forum.billing.demo import seed_plans
+
+    project = await make_project("demo")
+    created = await seed_plans(project.id)
+    assert len(created) == 4
+    assert await seed_plans(project.id) == []
+    plans = await Plan.filter(project_id=project.id).order_by("price")
+    assert [p.kind for p in plans] == [PlanKind.PAY_AS_YOU_GO, PlanKind.MONTHLY,
+                                       PlanKind.ENTERPRISE]
+    assert all(p.currency == "USD" for p in plans)
+    assert (await BillingSettings.get(project_id=project.id)).seller_name == \
+        "Demo Project Support"
