@@ -18,9 +18,9 @@ from forum.gates import unguarded
 from forum.text.limits import MAX_SOURCE_CHARS
 from forum.topics.categories import ensure_default_categories
 from forum.topics.create import check_create_topic, do_create_topic
-from forum.topics.models import Category, Post, Topic, TopicKind
+from forum.topics.models import Category, Post, Tag, Topic, TopicKind
 from forum.topics.reply import check_reply, do_reply
-from forum.topics.schemas import ReplyIn, TopicIn
+from forum.topics.schemas import MAX_TAGS, TAG_RE, ReplyIn, TopicIn
 from forum.web.errors import Invalid
 
 if TYPE_CHECKING:
@@ -64,18 +64,32 @@ async def import_category_id(project: Project, kind: TopicKind | str) -> int:
     return public[0].id
 
 
+async def existing_tags(project_id: int, names: list[str]) -> list[str]:
+    """Of ``names`` (tags from elsewhere), those the project already has, in order."""
+    wanted = list(dict.fromkeys(n.strip().lower() for n in names if TAG_RE.match(
+        n.strip().lower())))
+    if not wanted:
+        return []
+    have = {str(n) for n in await Tag.filter(project_id=project_id, name__in=wanted)
+            .values_list("name", flat=True)}
+    return [n for n in wanted if n in have][:MAX_TAGS]
+
+
 async def import_topic(platform: Platform, project: Project, author: User, title: str,
                        source: str, *, kind: TopicKind | str, category_id: int | None = None,
                        is_private: bool = False, created_at: datetime | None = None,
                        plugin_key: str | None = None,
-                       plugin_data: dict[str, Any] | None = None) -> Topic:
+                       plugin_data: dict[str, Any] | None = None,
+                       tags: list[str] | None = None) -> Topic:
     """Start a topic as ``author`` from imported text, without asking the gates.
-    ``plugin_data`` is kept under ``plugin_key`` on the topic (where it came from)."""
+    ``plugin_data`` is kept under ``plugin_key`` on the topic (where it came from).
+    ``tags`` (from elsewhere) are kept where the project has a tag of that name; an
+    import never creates tags."""
     if category_id is None:
         category_id = await import_category_id(project, kind)
     viewer = await _viewer(author, project)
     data = TopicIn(title=fit_title(title), source=fit_source(source), category_id=category_id,
-                   kind=TopicKind(kind))
+                   kind=TopicKind(kind), tags=await existing_tags(project.id, tags or []))
     with unguarded():
         draft = await check_create_topic(platform, viewer, project, data)
         draft = replace(draft, is_private=draft.is_private or is_private)

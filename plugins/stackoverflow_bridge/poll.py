@@ -257,7 +257,8 @@ async def import_question(platform: Platform, project: Any, settings: BridgeSett
                               licence=LICENCES[row.licence], site_name=settings.site_name)
         topic = await import_topic(platform, project, author, row.title, source,
                                    kind="external", created_at=created,
-                                   plugin_key=PLUGIN_KEY, plugin_data=plugin_data(row))
+                                   plugin_key=PLUGIN_KEY, plugin_data=plugin_data(row),
+                                   tags=question.tags)
     except Exception:
         await MirroredQuestion.filter(id=row.id).delete()
         raise

@@ -304,3 +304,16 @@ async def test_an_unreachable_api_is_an_error_not_a_crash(platform: Platform, db
     platform.settings.stackexchange_api_url = "http://127.0.0.1:9/2.3"
     report = await poll_project(platform, project.id, now=NOW)
     assert report.status == "error" and "unreachable" in report.message
+
+
+async def test_tags_the_project_has_are_kept(platform: Platform, db: None,
+                                            api: FakeStackExchange) -> None:
+    from forum.topics.tags import get_or_create_tags
+
+    project = await bridge_on(platform)
+    await get_or_create_tags(project.id, ["pandas", "numpy"])
+    api.add(so_question(1101, "Tagged with a few things", ago(hours=1),
+                        tags=["python", "pandas", ".net", "numpy"]))
+    await poll_project(platform, project.id, now=NOW)
+    topic = await Topic.get(project_id=project.id)
+    assert sorted(t.name for t in await topic.tags.all()) == ["numpy", "pandas"]
