@@ -38,9 +38,9 @@ from tests.plugins.twitter_bridge.fakes import (
 # X
 
 
-def x_source(fake: FakeX, **kw: str) -> XSource:
-    return XSource(bearer_token=kw.pop("bearer", X_BEARER), query=kw.pop("query", "@forum"),
-                   reply_token=X_USER_TOKEN, api_url=fake.url, **kw)
+def x_source(fake: FakeX, bearer: str = X_BEARER) -> XSource:
+    return XSource(bearer_token=bearer, query="@forum", reply_token=X_USER_TOKEN,
+                   api_url=fake.url)
 
 
 async def test_x_search_sends_since_id_expansions_and_the_bearer_token(fake_x: FakeX) -> None:
