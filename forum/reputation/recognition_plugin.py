@@ -37,7 +37,8 @@ def forum_routes() -> list[BaseRoute]:
 
 @hookimpl
 def forum_template_outlets() -> dict[str, str]:
-    return {"user_profile": "reputation/recognition_profile.html"}
+    return {"user_profile": "reputation/recognition_profile.html",
+            "project": "reputation/recognition_project_links.html"}
 
 
 @hookimpl

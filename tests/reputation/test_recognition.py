@@ -302,3 +302,17 @@ def test_recap_is_a_daily_cron_job(platform: Platform) -> None:
              if c.job == recognition.RECAP_JOB]
     assert len(crons) == 1 and crons[0].hour == {9} and crons[0].minute == {0}
     assert recognition.previous_month(datetime(2026, 1, 1, 9, tzinfo=UTC))[0] == "2025-12"
+
+
+async def test_project_home_links_recognition(
+        platform: Platform, world: World, client: httpx.AsyncClient, login: Login) -> None:
+    slug = world.project.slug
+    lead_link = f'href="/p/{slug}/recognition"'
+    await login(world.owner)
+    home = (await client.get(f"/p/{slug}")).text
+    assert lead_link in home
+    assert f"/p/{slug}/u/{world.owner.username}/recognition#volunteer" in home
+    await login(world.member)
+    home = (await client.get(f"/p/{slug}")).text
+    assert lead_link not in home
+    assert f"/p/{slug}/u/{world.member.username}/recognition#volunteer" in home
