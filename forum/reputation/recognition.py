@@ -327,10 +327,8 @@ async def send_monthly_recaps(platform: Platform, now: datetime | None = None) -
         user = users.get(user_id)
         if user is None or user_id in done:
             continue
-        try:
-            await RecapSent.create(user_id=user_id, month=month)
-        except IntegrityError:
-            continue  # another worker sent it
+        if not any(a > 0 for items in by_project.values() for _, a, _ in items):
+            continue  # only refunds reversed earlier credits: nothing earned to tell
         lines = []
         for project_id, items in sorted(by_project.items()):
             project = projects.get(project_id)
@@ -343,8 +341,14 @@ async def send_monthly_recaps(platform: Platform, now: datetime | None = None) -
                 "tickets": len({t for _, _, t in items}),
                 "url": f"{base}/p/{project.slug}/u/{user.username}/recognition",
             })
-        await platform.send_mail(user.email, "recap", {
-            "username": user.username, "month": start.strftime("%B %Y"), "projects": lines,
-        }, subject=f"Your help in {start.strftime('%B %Y')}")
+        try:
+            async with in_transaction():
+                await RecapSent.create(user_id=user_id, month=month)
+                await platform.send_mail(user.email, "recap", {
+                    "username": user.username, "month": start.strftime("%B %Y"),
+                    "projects": lines,
+                }, subject=f"Your help in {start.strftime('%B %Y')}")
+        except IntegrityError:
+            continue  # another worker sent it
         sent += 1
     return sent

@@ -282,9 +282,12 @@ async def test_monthly_recap_once_per_helper_and_month(
     await platform.emit(credit(world, helper.id, 5000))
     await platform.emit(credit(world, helper.id, 2500, ticket_id=8))
     await platform.emit(credit(world, other.id, 700, ticket_id=9))
+    refunded = world.moderator  # only a reversal last month: no recap
+    await platform.emit(credit(world, refunded.id, -300, ticket_id=10))
     # The helper's credits were last month; the other's this month.
     now = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
-    await HelpCredit.filter(user_id=helper.id).update(created_at=now - timedelta(days=3))
+    await HelpCredit.filter(user_id__in=[helper.id, refunded.id]).update(
+        created_at=now - timedelta(days=3))
     await HelpCredit.filter(user_id=other.id).update(created_at=now + timedelta(hours=1))
     assert await recognition.send_monthly_recaps(platform, now) == 1
     assert await recognition.send_monthly_recaps(platform, now + timedelta(days=1)) == 0
