@@ -359,6 +359,12 @@ class FakeStripe:
             events = [self.event("customer.subscription.updated", sub)]
             return events + self._subscription_invoice(sub, "subscription_cycle")
 
+    def cancel(self, sub_id: str) -> list[dict[str, Any]]:
+        """The customer (or Stripe's dashboard) cancels the subscription now."""
+        with self.lock:
+            self._cancel_subscription(self.objects[sub_id])
+            return [self.events[-1]]
+
     def refund(self, charge_id: str, amount: int | None = None) -> list[dict[str, Any]]:
         """Refund ``amount`` (all that is left by default) of a charge."""
         with self.lock:

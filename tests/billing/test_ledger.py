@@ -1,0 +1,242 @@
+"""The ledger: one row per money movement, balanced to the cent; refunds and disputes take
+back fees in proportion; subscriptions' invoices; what a ticket is worth after each."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from forum import events
+from forum.billing.ledger import balanced, percent_of
+from forum.billing.models import (
+    BillingSettings,
+    LedgerEntry,
+    LedgerKind,
+    Plan,
+    PlanKind,
+    Purchase,
+    PurchaseState,
+    Subscription,
+)
+from forum.billing.worth import include_enterprise_ticket, settle_ticket_worth
+from forum.platform import Platform
+from forum.support_queue.models import Ticket
+from forum.support_queue.sla_models import TicketTargets
+from tests.billing.conftest import start_subscription, start_upgrade
+from tests.billing.fake_stripe import FakeStripe
+from tests.support_queue.conftest import World, make_world, open_ticket
+
+
+@pytest.fixture
+async def world(client: httpx.AsyncClient) -> World:
+    world = await make_world("demo")
+    await BillingSettings.create(project_id=world.project.id, currency="USD")
+    return world
+
+
+@pytest.fixture
+async def ticket(platform: Platform, world: World) -> Ticket:
+    return await open_ticket(platform, world)
+
+
+async def pay(client: httpx.AsyncClient, platform: Platform, world: World, ticket: Ticket,
+              fake: FakeStripe, **kw: object) -> tuple[Purchase, str]:
+    purchase, session = await start_upgrade(platform, world.project.id, world.member.id,
+                                            ticket.id, **kw)  # type: ignore[arg-type]
+    await fake.deliver_all(client, fake.complete_checkout(session["id"]))
+    entry = await LedgerEntry.get(purchase_id=purchase.id, kind=LedgerKind.PAYMENT)
+    return purchase, entry.stripe_object_id
+
+
+def totals(rows: list[LedgerEntry]) -> tuple[int, int, int, int]:
+    return (sum(r.gross for r in rows), sum(r.stripe_fee for r in rows),
+            sum(r.platform_fee for r in rows), sum(r.project_net for r in rows))
+
+
+def test_percent_rounds_half_up() -> None:
+    assert percent_of(4900, Decimal(5)) == 245
+    assert percent_of(10, Decimal(5)) == 1  # 0.5 -> 1
+    assert percent_of(9, Decimal(5)) == 0  # 0.45 -> 0
+    assert percent_of(999, Decimal("2.5")) == 25
+
+
+async def test_partial_refunds_take_back_fees_in_proportion_and_end_at_zero(
+        client: httpx.AsyncClient, platform: Platform, world: World, ticket: Ticket,
+        fake_stripe: FakeStripe) -> None:
+    purchase, charge = await pay(client, platform, world, ticket, fake_stripe, amount=3333)
+    payment = await LedgerEntry.get(stripe_object_id=charge)
+    assert (payment.gross, payment.stripe_fee, payment.platform_fee) == (3333, 127, 167)
+    seen: list[events.PaymentRecorded] = []
+    platform.plugins.pm.register(_Recorder(seen), name="recorder")
+    await fake_stripe.deliver_all(client, fake_stripe.refund(charge, 1000))
+    first = await LedgerEntry.get(kind=LedgerKind.REFUND)
+    # 1000/3333 of 127 = 38.1 -> 38, of 167 = 50.1 -> 50; the rest is the project's.
+    assert (first.gross, first.stripe_fee, first.platform_fee, first.project_net) == (
+        -1000, -38, -50, -912)
+    assert first.reverses_id == payment.id  # type: ignore[attr-defined]
+    assert first.ticket_id == ticket.id and first.purchase_id == purchase.id  # type: ignore[attr-defined]
+    await ticket.refresh_from_db()
+    assert (ticket.tier, ticket.amount_paid) == ("pay_as_you_go", 2333)
+    await fake_stripe.deliver_all(client, fake_stripe.refund(charge, 1111))
+    await fake_stripe.deliver_all(client, fake_stripe.refund(charge))
+    rows = await LedgerEntry.all()
+    assert len(rows) == 4 and all(balanced(r) for r in rows)
+    assert totals(rows) == (0, 0, 0, 0)
+    await ticket.refresh_from_db()
+    assert (ticket.tier, ticket.amount_paid) == ("free", 0)
+    await purchase.refresh_from_db()
+    assert purchase.state == PurchaseState.REFUNDED
+    assert [e.amount for e in seen] == [-1000, -1111, -1222]
+    assert all(e.purpose == "ticket_upgrade" and e.ticket_id == ticket.id for e in seen)
+
+
+class _Recorder:
+    def __init__(self, seen: list[events.PaymentRecorded]) -> None:
+        self.seen = seen
+
+    from forum.hookspecs import hookimpl
+
+    @hookimpl
+    def on_payment_recorded(self, event: events.PaymentRecorded, platform: Platform) -> None:
+        self.seen.append(event)
+
+
+async def test_a_dispute_lost_then_won(client: httpx.AsyncClient, platform: Platform,
+                                       world: World, ticket: Ticket,
+                                       fake_stripe: FakeStripe) -> None:
+    _, charge = await pay(client, platform, world, ticket, fake_stripe)
+    [created] = fake_stripe.dispute(charge)
+    response = await fake_stripe.deliver(client, created)
+    assert response.json()["result"] == f"charge {charge}: 1 new ledger rows"
+    dispute = await LedgerEntry.get(kind=LedgerKind.DISPUTE)
+    assert (dispute.gross, dispute.stripe_fee, dispute.platform_fee, dispute.project_net) == (
+        -5000, -175, -250, -4575)
+    await ticket.refresh_from_db()
+    assert ticket.tier == "free"
+    await fake_stripe.deliver_all(client, fake_stripe.close_dispute(created["data"]["object"]["id"],
+                                                                   won=True))
+    won = await LedgerEntry.get(kind=LedgerKind.DISPUTE_REVERSAL)
+    assert (won.gross, won.project_net) == (5000, 4575)
+    rows = await LedgerEntry.all()
+    assert totals(rows) == (5000, 175, 250, 4575) and all(balanced(r) for r in rows)
+    await ticket.refresh_from_db()
+    assert (ticket.tier, ticket.amount_paid) == ("pay_as_you_go", 5000)
+
+
+async def test_a_refund_before_its_payment_is_recorded_with_it(
+        client: httpx.AsyncClient, platform: Platform, world: World, ticket: Ticket,
+        fake_stripe: FakeStripe) -> None:
+    _purchase, session = await start_upgrade(platform, world.project.id, world.member.id,
+                                            ticket.id)
+    paid = fake_stripe.complete_checkout(session["id"])
+    charge = paid[2]["data"]["object"]["id"]
+    refunded = fake_stripe.refund(charge, 2000)
+    early = await fake_stripe.deliver(client, refunded[0])
+    assert early.json()["result"].startswith("waiting: the payment is not in the ledger")
+    assert not await LedgerEntry.exists()
+    await fake_stripe.deliver_all(client, paid)
+    rows = await LedgerEntry.all().order_by("id")
+    assert [(str(r.kind), r.gross) for r in rows] == [("payment", 5000), ("refund", -2000)]
+    await ticket.refresh_from_db()
+    assert ticket.amount_paid == 3000
+
+
+async def test_paying_twice_for_one_ticket_counts_both_once(
+        client: httpx.AsyncClient, platform: Platform, world: World, ticket: Ticket,
+        fake_stripe: FakeStripe) -> None:
+    _first, session = await start_upgrade(platform, world.project.id, world.member.id,
+                                         ticket.id, amount=5000, priority=3)
+    events_one = fake_stripe.complete_checkout(session["id"])
+    assert fake_stripe.complete_checkout(session["id"]) == []  # a session is paid once
+    _second, other = await start_upgrade(platform, world.project.id, world.member.id,
+                                        ticket.id, amount=9000, priority=1,
+                                        tier="pay_as_you_go")
+    events_two = fake_stripe.complete_checkout(other["id"])
+    for event in events_one + events_two + events_one:
+        assert (await fake_stripe.deliver(client, event)).status_code == 200
+    assert await LedgerEntry.all().count() == 2
+    await ticket.refresh_from_db()
+    assert (ticket.amount_paid, ticket.priority) == (14000, 1)
+
+
+async def test_a_plan_subscription_and_its_renewal(
+        client: httpx.AsyncClient, platform: Platform, world: World,
+        fake_stripe: FakeStripe) -> None:
+    plan = await Plan.create(project_id=world.project.id, kind=PlanKind.MONTHLY,
+                             name="Monthly", currency="USD", price=20000, included_upgrades=3)
+    purchase, subscription, session = await start_subscription(
+        platform, world.project.id, world.member.id, plan, amount=25000)
+    responses = await fake_stripe.deliver_all(client, fake_stripe.complete_checkout(
+        session["id"]))
+    assert responses[0].json()["result"].startswith(f"purchase {purchase.id} paid")
+    await subscription.refresh_from_db()
+    assert subscription.status == "active" and subscription.stripe_subscription_id
+    assert subscription.current_period_start and subscription.current_period_end
+    assert subscription.amount == 25000
+    [entry] = await LedgerEntry.all()
+    assert (entry.purpose, entry.gross, entry.subscription_id, entry.purchase_id,  # type: ignore[attr-defined]
+            entry.ticket_id) == ("plan_invoice", 25000, subscription.id, purchase.id, None)
+    await purchase.refresh_from_db()
+    assert purchase.state == PurchaseState.PAID
+    end = subscription.current_period_end
+    renewal = fake_stripe.renew_subscription(subscription.stripe_subscription_id)
+    await fake_stripe.deliver_all(client, renewal)
+    rows = await LedgerEntry.all().order_by("id")
+    assert [r.gross for r in rows] == [25000, 25000]
+    assert rows[1].purchase_id is None and rows[1].subscription_id == subscription.id  # type: ignore[attr-defined]
+    await subscription.refresh_from_db()
+    assert subscription.current_period_start == end
+    # The customer cancels at Stripe: the subscription follows.
+    await fake_stripe.deliver_all(client, fake_stripe.cancel(subscription.stripe_subscription_id))
+    await subscription.refresh_from_db()
+    assert subscription.status == "canceled" and subscription.canceled_at is not None
+
+
+async def test_an_invoice_paid_before_the_checkout_event_finds_the_subscription(
+        client: httpx.AsyncClient, platform: Platform, world: World,
+        fake_stripe: FakeStripe) -> None:
+    plan = await Plan.create(project_id=world.project.id, kind=PlanKind.MONTHLY,
+                             name="Monthly", currency="USD", price=20000)
+    _, subscription, session = await start_subscription(platform, world.project.id,
+                                                        world.member.id, plan)
+    events_ = fake_stripe.complete_checkout(session["id"])
+    invoice_paid = [e for e in events_ if e["type"] == "invoice.paid"]
+    await fake_stripe.deliver_all(client, invoice_paid)
+    await subscription.refresh_from_db()
+    assert subscription.status == "active"
+    assert await LedgerEntry.all().count() == 1
+    await fake_stripe.deliver_all(client, list(reversed(events_)))
+    assert await LedgerEntry.all().count() == 1
+
+
+async def test_enterprise_subscribers_tickets_get_the_tier_and_promised_times(
+        client: httpx.AsyncClient, platform: Platform, world: World,
+        fake_stripe: FakeStripe) -> None:
+    plan = await Plan.create(project_id=world.project.id, kind=PlanKind.ENTERPRISE,
+                             name="Enterprise", currency="USD", price=600000,
+                             upgrade_priority=1,
+                             response_targets={"1": [60, 240], "2": [240, 480]})
+    _, subscription, session = await start_subscription(platform, world.project.id,
+                                                        world.member.id, plan)
+    await fake_stripe.deliver_all(client, fake_stripe.complete_checkout(session["id"]))
+    ticket = await open_ticket(platform, world)  # on_ticket_submitted includes it
+    await ticket.refresh_from_db()
+    assert (ticket.tier, ticket.priority, ticket.amount_paid) == ("enterprise", 1, 0)
+    targets = await TicketTargets.get(ticket_id=ticket.id)
+    assert (targets.first_response_minutes, targets.next_response_minutes) == (60, 240)
+    [included] = await Purchase.filter(ticket_id=ticket.id)
+    assert included.state == PurchaseState.INCLUDED
+    assert included.subscription_id == subscription.id  # type: ignore[attr-defined]
+    # Idempotent; and someone without the plan gets nothing.
+    await include_enterprise_ticket(platform, world.project.id, ticket.id, world.member.id)
+    assert await Purchase.filter(ticket_id=ticket.id).count() == 1
+    other = await open_ticket(platform, world, requester=world.outsider)
+    await other.refresh_from_db()
+    assert other.tier == "free"
+    # Once the subscription ends, settling again gives the tier back only from purchases
+    # still counted: the included one stays (it was granted while subscribed).
+    await Subscription.filter(id=subscription.id).update(status="canceled")
+    changed = await settle_ticket_worth(platform, world.project.id, ticket.id)
+    assert changed.tier == "enterprise" and changed.first_response_minutes == 60
