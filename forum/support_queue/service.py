@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from forum.support_queue.convert import check_convert, convert, do_convert
+from forum.support_queue.imports import (
+    expected_response_for_new,
+    import_draft_ticket,
+    import_ticket_post,
+)
 from forum.support_queue.notes import add_note, check_note, do_add_note, list_notes
 from forum.support_queue.permissions import (
     TicketContext,
@@ -36,6 +41,7 @@ __all__ = [
     "check_assignee", "check_convert", "check_create_ticket", "check_note", "check_set_state",
     "check_submit", "check_visibility", "check_worth", "convert", "create_ticket",
     "do_add_note", "do_assign", "do_convert", "do_create_ticket", "do_set_state",
-    "do_set_visibility", "do_submit", "ensure_support_category", "list_notes", "set_state",
+    "do_set_visibility", "do_submit", "ensure_support_category", "expected_response_for_new",
+    "import_draft_ticket", "import_ticket_post", "list_notes", "set_state",
     "set_tier", "support_settings",
 ]

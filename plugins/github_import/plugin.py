@@ -15,6 +15,7 @@ from forum.hookspecs import JobDefinition, ModelApp, PluginSettings, hookimpl
 from plugins.github_import.connection import NAME, GitHubSettings
 
 if TYPE_CHECKING:
+    import click
     from starlette.routing import BaseRoute
 
     from forum import events
@@ -27,11 +28,11 @@ PLUGIN_NAME = NAME
 def webhook_handlers() -> list[WebhookHandler]:
     """Who hears a verified, linked delivery, in order (each decides for itself whether
     the event is theirs and returns a line for the log, or None)."""
-    from plugins.github_import import mirror, sync
+    from plugins.github_import import mirror, support_import, sync
 
     # State sync first: it only hears issues already linked, so a "support" label on an
     # issue that "+support" is about to import is not told twice.
-    return [sync.on_webhook, mirror.on_webhook]
+    return [sync.on_webhook, mirror.on_webhook, support_import.on_webhook]
 
 
 @hookimpl
@@ -58,16 +59,21 @@ def forum_template_outlets() -> dict[str, str]:
 
 @hookimpl
 def forum_routes() -> list[BaseRoute]:
-    from plugins.github_import import escalate_routes
+    from plugins.github_import import escalate_routes, settings_routes, webhook_routes
 
-    return [*escalate_routes.routes()]
+    return [*webhook_routes.routes(), *settings_routes.routes(), *escalate_routes.routes()]
 
 
 @hookimpl
 def forum_jobs() -> list[JobDefinition]:
-    from plugins.github_import import sync
+    from plugins.github_import import support_import, sync, webhook
 
-    return [JobDefinition(sync.CLOSE_JOB, sync.topic_closed_job, max_tries=8)]
+    return [
+        JobDefinition("github_import.delivery", webhook.process_delivery, max_tries=5),
+        JobDefinition("github_import.support", support_import.import_job, max_tries=8),
+        JobDefinition("github_import.announce", support_import.announce_job, max_tries=8),
+        JobDefinition(sync.CLOSE_JOB, sync.topic_closed_job, max_tries=8),
+    ]
 
 
 @hookimpl
@@ -75,3 +81,12 @@ async def on_topic_changed(event: events.TopicChanged, platform: Platform) -> No
     from plugins.github_import import sync
 
     await sync.on_topic_changed(platform, event.project, event.topic_id, event.change)
+
+
+@hookimpl
+def forum_cli(cli: click.Group) -> None:
+    from plugins.github_import import bulk
+    from plugins.github_import.cli import github
+
+    bulk.register(github)  # forum github import
+    cli.add_command(github)

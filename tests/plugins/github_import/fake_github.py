@@ -39,6 +39,7 @@ class Call:
     query: dict[str, str]
     json: Any
     headers: dict[str, str]
+    refused: bool = False  # answered with a rate limit
 
 
 def user_json(login: str, user_id: int, *, kind: str = "User") -> dict[str, Any]:
@@ -79,7 +80,7 @@ class FakeGitHub:
         self.apps: dict[str, str] = {}  # App id -> public key (PEM), to check App JWTs
         self.installation_tokens: list[str] = []
         self._ids = count(1000)
-        self._limited: list[tuple[int, float | None]] = []
+        self._limited: list[tuple[int, float | None, str, str]] = []
         self._exhausted_until: float | None = None
 
     # Control (called by tests)
@@ -163,9 +164,11 @@ class FakeGitHub:
         return comment
 
     def limit_next(self, status: int = 403, *, retry_after: float | None = 60,
-                   times: int = 1) -> None:
-        """Refuse the next ``times`` calls as GitHub's secondary rate limit does."""
-        self._limited.extend([(status, retry_after)] * times)
+                   times: int = 1, method: str = "", path_part: str = "") -> None:
+        """Refuse the next ``times`` calls (with ``method`` and to a path containing
+        ``path_part`` only, when given) as GitHub's secondary rate limit does; another
+        ``status`` (500) without ``retry_after`` is a plain failure."""
+        self._limited.extend([(status, retry_after, method, path_part)] * times)
 
     def exhaust(self, reset_in: int = 60) -> None:
         """The primary limit is spent until ``reset_in`` seconds from now."""
@@ -176,7 +179,8 @@ class FakeGitHub:
 
     def writes(self) -> list[tuple[str, str, Any]]:
         """Every call that changed something: (method, path, body)."""
-        return [(c.method, c.path, c.json) for c in self.calls if c.method != "GET"]
+        return [(c.method, c.path, c.json) for c in self.calls
+                if c.method != "GET" and not c.refused]
 
     @staticmethod
     def _label(name: str) -> dict[str, Any]:
@@ -225,12 +229,15 @@ def build_app(fake: FakeGitHub) -> Starlette:
             body = raw.decode(errors="replace")
         fake.calls.append(Call(request.method, request.url.path, dict(request.query_params),
                                body, {k.lower(): v for k, v in request.headers.items()}))
-        if fake._limited:
-            status, retry_after = fake._limited.pop(0)
+        if (fake._limited and fake._limited[0][2] in ("", request.method)
+                and fake._limited[0][3] in request.url.path):
+            status, retry_after, _, _ = fake._limited.pop(0)
+            fake.calls[-1].refused = True
             headers = {"retry-after": str(int(retry_after))} if retry_after is not None else {}
             return fake.error(status, "You have exceeded a secondary rate limit.", headers)
         if fake._exhausted_until is not None:
             if time.time() < fake._exhausted_until:
+                fake.calls[-1].refused = True
                 return fake.error(403, "API rate limit exceeded for user.")
             fake._exhausted_until = None
         return None
