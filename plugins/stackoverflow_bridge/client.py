@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +32,16 @@ class Owner(BaseModel):
     user_type: str = "registered"  # "does_not_exist" for deleted accounts
 
 
+# Creation dates outside these (epoch seconds: Stack Overflow's launch, 2100) are not
+# believed: one such date would move the cursor past every real question.
+FIRST_DATE, LAST_DATE = 1_217_000_000, 4_102_444_800
+
+
 class Question(BaseModel):
-    question_id: int
+    question_id: int = Field(ge=1)
     title: str
     link: str
-    creation_date: int  # epoch seconds
+    creation_date: int = Field(ge=FIRST_DATE, le=LAST_DATE)
     body: str = ""
     tags: list[str] = []
     owner: Owner | None = None
@@ -150,13 +155,11 @@ class StackExchangeClient:
             params["key"] = self.key
         try:
             response = await self._http.get(f"{self.base_url}{path}", params=params)
+        except httpx.DecodingError as exc:  # a body that says gzip and is not
+            raise ApiError(0, "malformed_response", str(exc)[:300]) from None
         except httpx.HTTPError as exc:
             raise ApiError(0, "unreachable", f"{type(exc).__name__}: {exc}"[:300]) from None
-        try:
-            content = response.content  # decoded from gzip by httpx
-        except httpx.DecodingError as exc:
-            raise ApiError(response.status_code, "malformed_response", str(exc)[:300]) from None
-        return parse_page(response.status_code, content)
+        return parse_page(response.status_code, response.content)  # gunzipped by httpx
 
     async def questions(self, *, tagged: list[str], site: str, fromdate: int | None,
                         page: int) -> QuestionPage:

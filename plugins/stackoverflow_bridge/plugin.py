@@ -80,6 +80,8 @@ def forum_cli(cli: click.Group) -> None:
     def stackoverflow_poll(platform: Platform, project_id: int) -> None:
         """Poll Stack Overflow for one project now and print the outcome."""
         report = run_with_db(platform, lambda: poll_project(platform, project_id))
-        if report.status in ("disabled", "error"):
+        if report.status == "disabled":
+            fail(f"no project {project_id} with the Stack Overflow bridge switched on")
+        if report.status == "error":
             fail(report.summary())
         click.echo(report.summary())

@@ -77,6 +77,7 @@ class FakeStackExchange:
     quota_max: int = 10_000
     quota_remaining: int = 9_000
     backoff: int | None = None  # added to the next successful answer, then cleared
+    corrupt_gzip: bool = False  # the next answer says gzip and is not
     # Answers given instead of the real one, first in first out: (status, body bytes or
     # a wrapper dict).
     scripted: list[tuple[int, bytes | dict[str, Any]]] = field(default_factory=list)
@@ -90,6 +91,7 @@ class FakeStackExchange:
         self.requests.clear()
         self.scripted.clear()
         self.quota_max, self.quota_remaining, self.backoff = 10_000, 9_000, None
+        self.corrupt_gzip = False
 
     def add(self, *items: dict[str, Any]) -> None:
         for item in items:
@@ -101,7 +103,10 @@ class FakeStackExchange:
 
     def _answer(self, status: int, body: bytes | dict[str, Any]) -> Response:
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-        return Response(gzip.compress(raw), status_code=status,
+        encoded = gzip.compress(raw)
+        if self.corrupt_gzip:
+            encoded, self.corrupt_gzip = raw, False
+        return Response(encoded, status_code=status,
                         headers={"Content-Encoding": "gzip",
                                  "Content-Type": "application/json; charset=utf-8"})
 

@@ -187,14 +187,22 @@ async def test_malformed_and_partial_answers_never_crash_or_duplicate(
         assert report.status == "error" and report.message
     assert await Topic.filter(project_id=project.id).count() == 0
 
+    api.corrupt_gzip = True
+    report = await poll_project(platform, project.id, now=NOW)
+    assert report.status == "error" and "malformed_response" in report.message
+
     good = so_question(601, "A question of the right shape", ago(hours=2))
     odd = {"question_id": "not a number", "title": None}
-    api.scripted.append((200, {"items": [odd, good], "has_more": False,
+    far_future = so_question(602, "A question from the year 3000", ago(hours=1))
+    far_future["creation_date"] = 32_503_680_000
+    api.scripted.append((200, {"items": [odd, good, far_future], "has_more": False,
                                "quota_max": 300, "quota_remaining": 250}))
     report = await poll_project(platform, project.id, now=NOW)
     assert (report.status, report.imported) == ("polled", 1)
     assert [t.title for t in await Topic.filter(project_id=project.id)] == [
         "A question of the right shape"]
+    assert (await PollCursor.get(project_id=project.id)).fromdate == int(
+        ago(hours=2).timestamp())
 
 
 async def test_key_is_sent_and_key_errors_are_logged(platform: Platform, db: None,
