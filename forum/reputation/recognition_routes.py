@@ -235,18 +235,28 @@ def thank_you_from_form(form: Any) -> ThankYouIn:
 
 async def lead_page(request: Request) -> Response:
     access, user = await _lead(request)
+    values = {"helper": request.query_params.get("helper", ""), "kind": "note",
+              "amount": "", "currency": "", "note": ""}
+    errors: dict[str, str] = {}
     if request.method == "POST":
-        body = thank_you_from_form(await request.form())
-        await service.check_record_thank_you(
-            request.app.state.platform, access.project, user, body.helper, body.kind,
-            body.amount, body.currency, body.note)
-        flash(request, f"Thank-you to {body.helper} recorded; they were notified.", "success")
-        return RedirectResponse(request.url.path, status_code=303)
+        form = await request.form()
+        values = {name: str(form.get(name, "")) for name in values}
+        try:
+            body = thank_you_from_form(form)
+            await service.check_record_thank_you(
+                request.app.state.platform, access.project, user, body.helper, body.kind,
+                body.amount, body.currency, body.note)
+        except Invalid as exc:
+            errors = exc.fields or {"body": exc.message}
+        else:
+            flash(request, f"Thank-you to {body.helper} recorded; they were notified.",
+                  "success")
+            return RedirectResponse(request.url.path, status_code=303)
     out = await lead_out(access)
     return await render(request, "reputation/recognition_lead.html", {
         "current_project": access.project, "project": access.project, "view": out,
-        "kinds": [k.value for k in ThankYouKind],
-        "helper": request.query_params.get("helper", "")})
+        "kinds": [k.value for k in ThankYouKind], "values": values, "errors": errors,
+    }, status_code=422 if errors else 200)
 
 
 @api_route("GET", "/api/v1/projects/{slug}/recognition", response=LeadRecognitionOut,

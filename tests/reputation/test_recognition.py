@@ -206,6 +206,7 @@ async def test_thank_you_bad_input_and_others_consent(
         "helper": world.member.username, "kind": "money_sent", "amount": "12.345",
         "currency": "USD", "note": ""})
     assert form.status_code == 422
+    assert "at most 2 decimals" in form.text and 'value="12.345"' in form.text
     form = await post_form(client, f"/p/{slug}/recognition", {
         "helper": world.member.username, "kind": "money_sent", "amount": "12.50",
         "currency": "eur", "note": "Thanks"})
