@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 from forum.notifications.models import Notification, NotificationKind, TopicWatch, WatchLevel
 from forum.platform import Platform
 from forum.projects.plugin_settings import do_toggle_plugin
@@ -14,9 +16,9 @@ from forum.topics.service import load_viewer, set_state
 from plugins.github_import.connection import NAME
 from plugins.github_import.models import IssueLink, LinkOrigin
 from plugins.github_import.sync import on_webhook
-from tests.plugins.github_import.conftest import payload
+from tests.plugins.github_import.conftest import payload, signed
 from tests.plugins.github_import.fake_github import FakeGitHub
-from tests.plugins.github_import.linking import BOT, REPO, Linked, link_project
+from tests.plugins.github_import.linking import BOT, REPO, SECRET, Linked, link_project
 from tests.topics.read_data import make_category, make_topic
 
 
@@ -145,3 +147,20 @@ async def test_closing_says_nothing_unless_the_project_asks(
     await close(platform, linked, topic, TopicState.CLOSED)
     await run_jobs()
     assert fake_github.writes() == []
+
+
+async def test_a_signed_delivery_reaches_the_timeline_through_the_endpoint(
+        client: httpx.AsyncClient, platform: Platform, fake_github: FakeGitHub,
+        run_jobs: Any) -> None:
+    linked = await link_project(platform, fake_github)
+    topic = await linked_topic(linked)
+    body, headers = signed("issues", issues_event("closed", state_reason="not_planned"), SECRET)
+    response = await client.post("/webhooks/github", content=body, headers=headers)
+    assert response.status_code == 202
+    await run_jobs()
+    assert await lines(topic) == [
+        ("github.closed", f"Codertocat closed GitHub issue {REPO}#1 as not planned")]
+    again = await client.post("/webhooks/github", content=body, headers=headers)
+    assert again.status_code == 200  # the same delivery: nothing new
+    await run_jobs()
+    assert len(await lines(topic)) == 1
