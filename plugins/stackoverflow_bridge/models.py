@@ -17,6 +17,7 @@ class MirroredQuestion(Model):
     project_id = fields.IntField(db_index=True)
     question_id = fields.BigIntField()
     topic_id = fields.IntField(db_index=True)
+    topic_slug = fields.CharField(max_length=80, default="")
     title = fields.CharField(max_length=300)
     link = fields.CharField(max_length=500)
     author_name = fields.CharField(max_length=120, default="")

@@ -262,8 +262,8 @@ async def import_question(platform: Platform, project: Any, settings: BridgeSett
     except Exception:
         await MirroredQuestion.filter(id=row.id).delete()
         raise
-    row.topic_id = topic.id
-    await row.save(update_fields=["topic_id"])
+    row.topic_id, row.topic_slug = topic.id, topic.slug
+    await row.save(update_fields=["topic_id", "topic_slug"])
     return row
 
 

@@ -38,7 +38,7 @@ async def test_list_shows_questions_newest_first_with_their_state(
     text = page.text
     assert text.index("A newer question about dicts") < text.index("An older question about lists")
     topic = await Topic.get(title="An older question about lists")
-    assert f'href="/p/{project.slug}/t/{topic.id}"' in text
+    assert f'href="/p/{project.slug}/t/{topic.id}-{topic.slug}"' in text
     assert 'class="so-score">4<' in text and 'class="so-score">-1<' in text
     assert "✓ accepted" in text
     assert 'href="https://stackoverflow.com/questions/1/an-older-question-about-lists"' in text
@@ -145,3 +145,16 @@ async def test_project_page_links_the_list_only_where_the_bridge_is_on(
     assert link in (await client.get(f"/p/{project.slug}")).text
     await do_toggle_plugin(platform, project, NAME, False)
     assert link not in (await client.get(f"/p/{project.slug}")).text
+
+
+async def test_topic_page_labels_the_question_and_links_it(
+        client: httpx.AsyncClient, platform: Platform, api: FakeStackExchange) -> None:
+    project = await bridge_on(platform)
+    api.add(so_question(31, "Shown on the topic page", NOW - timedelta(hours=1)))
+    await poll_project(platform, project.id)
+    topic = await Topic.get(project_id=project.id)
+    page = await client.get(f"/p/{project.slug}/t/{topic.id}-{topic.slug}")
+    assert page.status_code == 200
+    assert ('<a class="external-source" href="https://stackoverflow.com/questions/31/'
+            'shown-on-the-topic-page" rel="nofollow ugc">on Stack Overflow</a>') in page.text
+    assert "answer it on Stack Overflow" in page.text
