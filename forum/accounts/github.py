@@ -4,7 +4,8 @@ The OAuth client is built per app on first use from ``settings.github_*``; with 
 id the feature is off (the button is hidden and the routes answer 404). After GitHub
 sends the browser back, ``do_github_sign_in`` decides whose account this is:
 
-1. a GitHub account already linked logs its user in;
+1. a GitHub account already linked logs its user in (a staged user, met on a GitHub issue
+   before, takes GitHub's verified address and is verified on this first sign-in);
 2. a user who is logged in links this GitHub account to theirs;
 3. a verified local account with GitHub's primary, verified address is linked and logged in;
 4. otherwise a new account is created (username from the GitHub login, made unique;
@@ -16,6 +17,7 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -27,6 +29,7 @@ from forum.accounts.models import OAuthIdentity, User
 from forum.accounts.service import (
     create_user_row,
     email_problem,
+    is_staged_email,
     normalize_email,
     username_problem,
 )
@@ -163,6 +166,24 @@ async def _link(user: User, profile: GitHubProfile) -> None:
         raise Conflict("This GitHub account was just linked to another account.") from None
 
 
+async def _claim_staged(platform: Platform, user: User, profile: GitHubProfile) -> None:
+    """A staged user (forum/accounts/staged.py) signing in for the first time: GitHub's
+    primary, verified address replaces the placeholder when no one else has it, and the
+    account is verified; what was staged for them (draft tickets) is theirs already."""
+    if profile.email is None or not profile.email_verified or email_problem(profile.email):
+        return
+    if await User.exists(email=profile.email):
+        return
+    try:
+        async with in_transaction():
+            await User.filter(id=user.id).update(email=profile.email,
+                                                 email_verified_at=datetime.now(UTC))
+    except IntegrityError:  # taken a moment ago
+        return
+    await user.refresh_from_db()
+    await platform.emit(events.UserVerified(user_id=user.id))
+
+
 async def do_github_sign_in(platform: Platform, profile: GitHubProfile,
                             current: User | None) -> SignInResult:
     identity = await OAuthIdentity.get_or_none(provider=PROVIDER, provider_user_id=profile.id)
@@ -171,6 +192,8 @@ async def do_github_sign_in(platform: Platform, profile: GitHubProfile,
             raise Conflict("This GitHub account is already linked to another account here.")
         await OAuthIdentity.filter(id=identity.id).update(**_identity_fields(profile))
         user = await User.get(id=identity.user_id)  # type: ignore[attr-defined]
+        if is_staged_email(user.email):
+            await _claim_staged(platform, user, profile)
         return SignInResult(user, "linked" if current is not None else "logged_in")
 
     if current is not None:
