@@ -44,7 +44,7 @@ from plugins.github_import.models import BulkImportRun, Connection, IssueLink, L
 
 if TYPE_CHECKING:
     from forum.platform import Platform
-    from forum.projects.models import Project
+    from plugins.github_import.escalate import Project
 
 KINDS = ("ticket", "question")
 MAX_WAITS = 20  # rate-limit waits in a row before giving up

@@ -34,10 +34,15 @@ from plugins.github_import.models import Connection, IssueLink, LinkOrigin
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from forum.accounts.models import User
     from forum.platform import Platform
-    from forum.projects.models import Project
-    from forum.topics.models import Post, Topic
+
+# The rows the services hand out (a plugin does not import the core's models):
+# forum.projects.models.Project, forum.topics.models.Topic and Post,
+# forum.accounts.models.User.
+Project = Any
+Topic = Any
+Post = Any
+User = Any
 
 ESCALATING_ROLES = frozenset({"owner", "lead", "maintainer"})
 MAX_TITLE = 256  # GitHub's limit for an issue title

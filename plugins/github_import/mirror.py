@@ -35,7 +35,7 @@ from plugins.github_import.sync import is_own_action
 
 if TYPE_CHECKING:
     from forum.platform import Platform
-    from forum.topics.models import Post, Topic
+    from plugins.github_import.escalate import Post, Topic
     from plugins.github_import.models import Connection
 
 log = logging.getLogger(__name__)
