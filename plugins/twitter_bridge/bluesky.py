@@ -7,12 +7,16 @@ replies with ``com.atproto.repo.createRecord``: an ``app.bsky.feed.post`` with `
 
 The stored cursor is the ``indexedAt`` of the newest notification seen: the API's own
 cursor only pages backwards. Limits come as ``RateLimit-Remaining``/``RateLimit-Reset``.
+``createSession`` has a tight limit of its own (a few hundred a day per account), so a
+session is kept in the process and reused until it expires or the server says
+``ExpiredToken``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -37,6 +41,14 @@ SERVICE_URL = "https://bsky.social"
 PAGE_SIZE = 50
 MAX_PAGES = 5
 REASONS = ("mention", "reply")
+SESSION_LIFETIME = timedelta(minutes=90)  # access tokens live about two hours
+EXPIRED = ("ExpiredToken", "InvalidToken")
+# (service URL, handle, password digest) -> (accessJwt, did, valid until)
+_sessions: dict[tuple[str, str, str], tuple[str, str, datetime]] = {}
+
+
+class _Expired(Exception):
+    """The access token was refused: sign in again once."""
 
 
 def link_facet(text: str, url: str) -> list[dict[str, Any]]:
@@ -61,6 +73,8 @@ class BlueskySource:
         self.app_password = app_password
         self.transport = transport
         self.rate = RateLimit()
+        digest = hashlib.sha256(app_password.encode()).hexdigest()
+        self.session_key = (self.service_url, self.handle, digest)
 
     def _client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.service_url, transport=self.transport,
@@ -74,15 +88,46 @@ class BlueskySource:
                                        headers=headers)
         response = await send(client, request, "Bluesky")
         self.rate = rate_limit(response.headers, "ratelimit")
+        if token and response.status_code in (400, 401):
+            try:
+                error = response.json().get("error")
+            except (ValueError, AttributeError):
+                error = None
+            if error in EXPIRED:
+                raise _Expired()
         return check_response(response, self.rate, "Bluesky")
 
-    async def _session(self, client: httpx.AsyncClient) -> tuple[str, str]:
+    async def _session(self, client: httpx.AsyncClient, *, fresh: bool = False
+                       ) -> tuple[str, str]:
+        cached = _sessions.get(self.session_key)
+        if cached is not None and not fresh and cached[2] > datetime.now(UTC):
+            return cached[0], cached[1]
+        _sessions.pop(self.session_key, None)
         session = await self._call(client, "POST", "com.atproto.server.createSession",
                                    body={"identifier": self.handle,
                                          "password": self.app_password})
         if not isinstance(session, dict) or not text_of(session.get("accessJwt")):
             raise Malformed("Bluesky: the session has no access token", self.rate)
-        return text_of(session.get("accessJwt")), text_of(session.get("did"))
+        token, did = text_of(session.get("accessJwt")), text_of(session.get("did"))
+        _sessions[self.session_key] = (token, did, datetime.now(UTC) + SESSION_LIFETIME)
+        return token, did
+
+    async def _authed(self, client: httpx.AsyncClient, method: str, nsid: str, *,
+                      params: dict[str, str] | None = None,
+                      body: dict[str, Any] | None = None) -> tuple[Any, str]:
+        """Call with the session's token, signing in again once if it expired; returns
+        the answer and the account's DID."""
+        token, did = await self._session(client)
+        try:
+            return await self._call(client, method, nsid, token=token, params=params,
+                                    body=body), did
+        except _Expired:
+            token, did = await self._session(client, fresh=True)
+        try:
+            return await self._call(client, method, nsid, token=token, params=params,
+                                    body=body), did
+        except _Expired:
+            raise AuthFailed("Bluesky refused a fresh session token", self.rate) from None
 
     async def fetch(self, cursor: str | None) -> MentionPage:
         seen_until = parse_time(cursor) if cursor else None
@@ -91,10 +136,10 @@ class BlueskySource:
         newest = cursor
         params = {"limit": str(PAGE_SIZE)}
         async with self._client() as client:
-            token, _ = await self._session(client)
             for _ in range(MAX_PAGES):
-                body = await self._call(client, "GET", "app.bsky.notification.listNotifications",
-                                        token=token, params=params)
+                body, _ = await self._authed(client, "GET",
+                                             "app.bsky.notification.listNotifications",
+                                             params=params)
                 notes = body.get("notifications") if isinstance(body, dict) else None
                 if not isinstance(notes, list):
                     raise Malformed("Bluesky: the response has no notifications", self.rate)
@@ -138,12 +183,11 @@ class BlueskySource:
         if facets:
             record["facets"] = facets
         async with self._client() as client:
-            token, did = await self._session(client)
-            created = await self._call(client, "POST", "com.atproto.repo.createRecord",
-                                       token=token,
-                                       body={"repo": did or self.handle,
-                                             "collection": "app.bsky.feed.post",
-                                             "record": record})
+            _, did = await self._session(client)
+            created, _ = await self._authed(client, "POST", "com.atproto.repo.createRecord",
+                                            body={"repo": did or self.handle,
+                                                  "collection": "app.bsky.feed.post",
+                                                  "record": record})
         if not isinstance(created, dict) or not text_of(created.get("uri")):
             raise Malformed("Bluesky: the reply was not confirmed with a uri", self.rate)
         return text_of(created.get("uri"))

@@ -84,7 +84,8 @@ class MastodonSource:
                     else:
                         mentions.append(mention)
                 older = next_max_id(response.headers.get("link", ""))
-                if len(body) < PAGE_SIZE or older is None or rate.exhausted:
+                # The first poll takes one page: a project is not flooded with old posts.
+                if len(body) < PAGE_SIZE or older is None or rate.exhausted or cursor is None:
                     break
                 params["max_id"] = older
         mentions.sort(key=lambda m: (m.created_at, len(m.external_id), m.external_id))

@@ -95,7 +95,8 @@ class XSource:
                     if newer(mention.external_id, newest):
                         newest = mention.external_id
                 token = text_of(meta.get("next_token"))
-                if not token or rate.exhausted:
+                # The first poll takes one page: a project is not flooded with old posts.
+                if not token or rate.exhausted or cursor is None:
                     break
                 params[page_param] = token
         mentions.sort(key=lambda m: (len(m.external_id), m.external_id))

@@ -265,6 +265,15 @@ class FakeBluesky(Fake):
     notifications: list[dict[str, Any]] = field(default_factory=list)  # newest first
     page_size: int = 50
     records: list[dict[str, Any]] = field(default_factory=list)
+    sessions: int = 0  # access tokens handed out; only the newest is valid
+
+    @property
+    def token(self) -> str:
+        return f"bsky-access-jwt-{self.sessions}"
+
+    def expire_token(self) -> None:
+        """The current access token expires: the next call gets ``ExpiredToken``."""
+        self.sessions += 1
 
     async def session(self, request: Request) -> Response:
         entry = await self.record(request)
@@ -275,11 +284,12 @@ class FakeBluesky(Fake):
         if body.get("identifier") != BLUESKY_HANDLE or body.get("password") != BLUESKY_PASSWORD:
             return JSONResponse({"error": "AuthenticationRequired",
                                  "message": "Invalid identifier or password"}, status_code=401)
-        return JSONResponse({"accessJwt": "bsky-access-jwt", "refreshJwt": "bsky-refresh",
+        self.sessions += 1
+        return JSONResponse({"accessJwt": self.token, "refreshJwt": "bsky-refresh",
                              "handle": BLUESKY_HANDLE, "did": BLUESKY_DID})
 
     def _authorized(self, entry: Recorded) -> bool:
-        return entry.headers.get("authorization") == "Bearer bsky-access-jwt"
+        return entry.headers.get("authorization") == f"Bearer {self.token}"
 
     async def list(self, request: Request) -> Response:
         entry = await self.record(request)

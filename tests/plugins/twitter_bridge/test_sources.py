@@ -80,6 +80,9 @@ async def test_x_mentions_timeline_pages_with_pagination_token(fake_x: FakeX) ->
     assert [r.path for r in fake_x.requests] == ["/2/users/42/mentions"] * 3
     assert [r.param("pagination_token") for r in fake_x.requests] == [None, "2", "4"]
     assert all(r.param("since_id") == "99" for r in fake_x.requests)
+    first = await XSource(bearer_token=X_BEARER, user_id="42", api_url=fake_x.url).fetch(None)
+    assert [m.external_id for m in first.mentions] == ["103", "104"]  # one page at first
+    assert first.cursor == "104"
 
 
 async def test_x_skips_tweets_without_author_or_text(fake_x: FakeX) -> None:
@@ -168,10 +171,14 @@ async def test_mastodon_follows_the_link_header_for_older_pages(
     ada = account("7", "ada")
     fake_mastodon.notifications = [notification(n, 100 + n, ada, f"<p>m{n}</p>")
                                    for n in range(1, 6)]
-    page = await mastodon(fake_mastodon).fetch(None)
+    page = await mastodon(fake_mastodon).fetch("0")
     assert [m.external_id for m in page.mentions] == ["101", "102", "103", "104", "105"]
     assert [r.param("max_id") for r in fake_mastodon.requests] == [None, "4", "2"]
+    assert all(r.param("since_id") == "0" for r in fake_mastodon.requests)
     assert page.cursor == "5"
+    first = await mastodon(fake_mastodon).fetch(None)  # a first poll takes one page
+    assert [m.external_id for m in first.mentions] == ["104", "105"]
+    assert first.cursor == "5"
 
 
 async def test_mastodon_errors_and_idempotent_reply(fake_mastodon: FakeMastodon) -> None:
@@ -237,7 +244,7 @@ async def test_bluesky_signs_in_and_lists_mentions_and_replies(
     assert session.path == "/xrpc/com.atproto.server.createSession"
     assert session.body == {"identifier": BLUESKY_HANDLE, "password": BLUESKY_PASSWORD}
     assert listing.path == "/xrpc/app.bsky.notification.listNotifications"
-    assert listing.headers["authorization"] == "Bearer bsky-access-jwt"
+    assert listing.headers["authorization"] == "Bearer bsky-access-jwt-1"
     assert [m.text for m in page.mentions] == ["hi @forum.bsky.social", "a reply"]
     ada, cy = page.mentions
     assert ada.url == "https://bsky.app/profile/ada.bsky.social/post/3k000001"
@@ -261,6 +268,22 @@ async def test_bluesky_pages_back_to_the_stored_cursor_only(fake_bluesky: FakeBl
     listings = fake_bluesky.of("/xrpc/app.bsky.notification.listNotifications")
     assert [r.param("cursor") for r in listings] == [None, "2", "4"]  # m2 is seen: stop
     assert page.cursor == "2026-11-20T10:06:00.000Z"
+
+
+async def test_bluesky_reuses_its_session_and_signs_in_again_when_it_expires(
+        fake_bluesky: FakeBluesky) -> None:
+    fake_bluesky.notifications = [bsky_notification(1, "ada.bsky.social", "hi")]
+    await bluesky(fake_bluesky).fetch(None)
+    await bluesky(fake_bluesky).fetch(None)
+    sessions = "/xrpc/com.atproto.server.createSession"
+    assert len(fake_bluesky.of(sessions, "POST")) == 1  # createSession has a tight limit
+    fake_bluesky.expire_token()
+    page = await bluesky(fake_bluesky).fetch(None)
+    assert [m.text for m in page.mentions] == ["hi"]
+    assert len(fake_bluesky.of(sessions, "POST")) == 2
+    listings = fake_bluesky.of("/xrpc/app.bsky.notification.listNotifications")
+    assert [r.headers["authorization"] for r in listings[-2:]] == [
+        "Bearer bsky-access-jwt-1", "Bearer bsky-access-jwt-3"]
 
 
 async def test_bluesky_bad_app_password(fake_bluesky: FakeBluesky) -> None:
