@@ -89,16 +89,15 @@ def figures(name: str, seconds: float, latencies: list[float]) -> dict[str, Any]
             "p99_ms": round(latencies[max(0, int(len(latencies) * 0.99) - 1)], 2)}
 
 
-async def measure(settings: Any, plugins: Any, deliveries: int, concurrency: int) -> None:
+async def measure(settings: Any, plugins: Any, payload: dict[str, Any], deliveries: int,
+                  concurrency: int) -> None:
     import httpx
 
     from forum.app import create_app
     from forum.platform import build_platform
     from plugins.github_import.models import Delivery
 
-    data = json.loads(FIXTURE.read_text())
-    data["comment"]["body"] = "@forum-bot +support"
-    body = json.dumps(data).encode()
+    body = json.dumps(payload).encode()
     signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
 
     def webhook() -> tuple[str, str, dict[str, Any], int]:
@@ -143,7 +142,9 @@ def main() -> None:
     plugins = PluginManager()
     try:
         asyncio.run(seed(settings, plugins))
-        asyncio.run(measure(settings, plugins, args.deliveries, args.concurrency))
+        payload = json.loads(FIXTURE.read_text())
+        payload["comment"]["body"] = "@forum-bot +support"
+        asyncio.run(measure(settings, plugins, payload, args.deliveries, args.concurrency))
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
 
