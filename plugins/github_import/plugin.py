@@ -54,7 +54,9 @@ def forum_template_dirs() -> list[str]:
 @hookimpl
 def forum_template_outlets() -> dict[str, str]:
     # The topic page: the linked issue, and the escalation link for maintainers.
-    return {"topic_actions": "github_import/escalate_topic_actions.html"}
+    return {"topic_actions": "github_import/escalate_topic_actions.html",
+            # The project's home: the GitHub page, for its owners and leads.
+            "project": "github_import/project_links.html"}
 
 
 @hookimpl

@@ -248,3 +248,15 @@ def test_cli_link_errors_are_one_line(env: dict[str, str], database_url: str, tm
     code, out, err = run(env, "github", "link", *args)
     assert code == 1 and out == ""
     assert err.strip() == error
+
+
+async def test_project_home_links_the_github_page_for_leads_only(
+        client: httpx.AsyncClient, login: Login) -> None:
+    lead, member = await make_user("lead"), await make_user("member")
+    project = await make_project("demo", owner=lead)
+    await add_member(project, member)
+    await login(lead)
+    home = await client.get("/p/demo")
+    assert 'href="/p/demo/github"' in home.text and "the GitHub plugin is off" in home.text
+    await login(member)
+    assert 'href="/p/demo/github"' not in (await client.get("/p/demo")).text
