@@ -412,3 +412,46 @@ async def do_subscribe(platform: Platform, user: User, project: Project, plan: P
                       "?checkout=cancelled",
     }
     return await _open_session(platform, purchase, params)
+
+
+# The page between our forms and Stripe's checkout
+
+
+async def access_purchase(user: User, purchase_id: int) -> Purchase:
+    purchase = await Purchase.get_or_none(id=purchase_id, user_id=user.id)
+    if purchase is None:
+        raise NotFound("No such purchase.")
+    return purchase
+
+
+async def purchase_done_url(platform: Platform, purchase: Purchase) -> str | None:
+    """Where to go instead of paying: the ticket, or the billing page, once it is paid."""
+    if purchase.state == PurchaseState.PENDING:
+        return None
+    if purchase.ticket_id is not None:
+        facts = await ticket_facts(platform, purchase.project_id,  # type: ignore[attr-defined]
+                                   ticket_id=purchase.ticket_id)
+        if facts is not None:
+            return facts.url
+    return "/billing"
+
+
+async def open_session_url(platform: Platform, purchase: Purchase) -> str:
+    """The open Checkout Session's page at Stripe, or 409 when it is gone."""
+    if purchase.checkout_session_id:
+        session = await gateway_for(platform).retrieve_checkout_session(
+            purchase.checkout_session_id)
+        if session.get("status") == "open" and session.get("url"):
+            return str(session["url"])
+    raise Conflict("This checkout has expired; start again from the ticket or the plan.")
+
+
+async def purchase_title(platform: Platform, purchase: Purchase) -> str:
+    if purchase.kind == PurchaseKind.SUBSCRIPTION:
+        plan = await Plan.get_or_none(id=purchase.plan_id)  # type: ignore[attr-defined]
+        return f"The {plan.name} plan" if plan else "A support plan"
+    facts = None
+    if purchase.ticket_id is not None:
+        facts = await ticket_facts(platform, purchase.project_id,  # type: ignore[attr-defined]
+                                   ticket_id=purchase.ticket_id)
+    return f"Priority support for {facts.reference}" if facts else "Priority support"

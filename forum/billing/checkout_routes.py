@@ -123,7 +123,8 @@ async def upgrade_page(request: Request) -> Response:
             if result.purchase.state == "included":
                 flash(request, f"{facts.reference} is upgraded: included in your plan.",
                       "success")
-            return see(result.url)
+                return see(result.url)
+            return see(continue_url(result.purchase.id))
     if request.query_params.get("checkout") == "cancelled":
         context["notice"] = "The payment was cancelled; nothing was charged."
     return await render(request, "billing/upgrade.html", context, status_code=status)
@@ -322,7 +323,7 @@ async def subscribe_page(request: Request) -> Response:
                 return see(context["buyer_url"])
             context["error"], status = exc.message, exc.status
         else:
-            return see(result.url)
+            return see(continue_url(result.purchase.id))
     if request.query_params.get("checkout") == "cancelled":
         context["error"] = "The payment was cancelled; nothing was charged."
     return await render(request, "billing/subscribe.html", context, status_code=status)
@@ -341,6 +342,33 @@ async def api_subscribe(request: Request, body: SubscribeIn) -> CheckoutOut:
                        url=result.url)
 
 
+# On to Stripe. A form may not redirect off the site (the CSP's form-action 'self', which
+# browsers apply to redirects too), so a form lands here and a link goes on to Stripe.
+
+
+def continue_url(purchase_id: int) -> str:
+    return f"/billing/checkout/{purchase_id}"
+
+
+async def continue_page(request: Request) -> Response:
+    user = current_user(request)
+    if user is None:
+        return login_redirect(request)
+    platform = platform_of(request)
+    purchase = await checkout.access_purchase(user, request.path_params["id"])
+    done = await checkout.purchase_done_url(platform, purchase)
+    if done is not None:
+        return see(done)
+    session_url = await checkout.open_session_url(platform, purchase)
+    await purchase.fetch_related("project", "plan")
+    settings = await plans.billing_settings(purchase.project.id)
+    return await render(request, "billing/checkout.html", {
+        "current_project": purchase.project, "purchase": purchase, "session_url": session_url,
+        "what": await checkout.purchase_title(platform, purchase),
+        "seller": plans.seller_of(purchase.project, settings),
+        "price": plans.format_money(purchase.amount, purchase.currency)})
+
+
 def routes() -> list[BaseRoute]:
     return [
         Route("/p/{slug}/tickets/{number:int}/upgrade", upgrade_page, methods=["GET", "POST"],
@@ -351,5 +379,6 @@ def routes() -> list[BaseRoute]:
         Route("/billing/floss/callback", floss_callback, name="billing_floss_callback"),
         Route("/p/{slug}/billing/subscribe/{plan_id:int}", subscribe_page,
               methods=["GET", "POST"], name="billing_subscribe"),
+        Route("/billing/checkout/{id:int}", continue_page, name="billing_checkout"),
         api_upgrade_offer, api_upgrade, api_get_buyer, api_put_buyer, api_subscribe,
     ]

@@ -85,8 +85,13 @@ async def test_the_upgrade_opens_a_checkout_session_with_our_ids(
     await login(world.member)
     r = await post_form(client, upgrade_url(ticket), {"option": f"pay_as_you_go:{plan.id}"})
     assert r.status_code == 303
-    assert r.headers["location"].startswith(f"{fake_stripe.url}/pay/cs_test_")
     purchase = await Purchase.get(ticket_id=ticket.id)
+    # A form may not redirect off the site (CSP form-action): a page links on to Stripe.
+    assert r.headers["location"] == f"/billing/checkout/{purchase.id}"
+    page = await client.get(r.headers["location"])
+    assert page.status_code == 200
+    assert "Priority support for DEMO-1" in page.text and "49.00 USD" in page.text
+    assert f'href="{fake_stripe.url}/pay/cs_test_' in page.text
     assert (purchase.state, purchase.amount, purchase.tier, purchase.priority) == (
         PurchaseState.PENDING, 4900, "pay_as_you_go", 2)
     assert purchase.idempotency_key == f"upgrade-{ticket.id}-{world.member.id}-{plan.id}-4900"
@@ -291,7 +296,9 @@ async def test_subscribing_opens_a_subscription_checkout_at_the_chosen_amount(
     await buyer(world)
     await login(world.member)
     r = await post_form(client, f"/p/demo/billing/subscribe/{monthly.id}", {"amount": "250"})
-    assert r.status_code == 303 and r.headers["location"].startswith(f"{fake_stripe.url}/pay/")
+    assert r.status_code == 303 and r.headers["location"].startswith("/billing/checkout/")
+    page = await client.get(r.headers["location"])
+    assert "The Monthly plan" in page.text and f'href="{fake_stripe.url}/pay/' in page.text
     [call] = fake_stripe.calls_to("POST", "/v1/checkout/sessions")
     params = call.params
     assert params["mode"] == "subscription"
@@ -449,3 +456,21 @@ async def test_paying_moves_the_ticket_up_the_queue_once_stripe_confirms(
     assert r.status_code == 409
     assert len(fake_stripe.calls_to("POST", "/v1/checkout/sessions")) == 1
     assert first.id != ticket.id
+
+
+async def test_the_way_on_to_stripe_is_the_buyers_own_and_ends_once_paid(
+        client: httpx.AsyncClient, world: World, plan: Plan, ticket: Ticket, login: Login,
+        fake_stripe: FakeStripe) -> None:
+    await buyer(world)
+    await login(world.member)
+    r = await client.post(f"/api/v1/projects/demo/tickets/{ticket.number}/upgrade",
+                          json={"option": f"pay_as_you_go:{plan.id}"})
+    purchase_id = r.json()["purchase_id"]
+    await login(world.owner)
+    assert (await client.get(f"/billing/checkout/{purchase_id}")).status_code == 404
+    await login(world.member)
+    session_id = r.json()["url"].rsplit("/", 1)[1]
+    await fake_stripe.deliver_all(client, fake_stripe.complete_checkout(session_id))
+    r = await client.get(f"/billing/checkout/{purchase_id}")
+    topic = await Topic.get(id=ticket.topic_id)  # type: ignore[attr-defined]
+    assert r.status_code == 303 and r.headers["location"] == f"/p/demo/t/{topic.id}-{topic.slug}"
