@@ -72,6 +72,8 @@ async def handle_issues_event(platform: Platform, payload: dict[str, Any]) -> st
     link = await IssueLink.get_or_none(repo=repo, issue_number=number)
     if link is None:
         return f"issues.{action} {repo}#{number}: not linked to a topic"
+    if link.topic_id <= 0:  # claimed by an import that has not made its topic yet
+        return f"issues.{action} {repo}#{number}: its import is not finished"
     if await plugin_project(NAME, link.project_id) is None:
         return f"issues.{action} {repo}#{number}: the plugin is off in the project"
     connection = await connection_for_repo(repo)

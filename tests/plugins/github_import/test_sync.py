@@ -164,3 +164,13 @@ async def test_a_signed_delivery_reaches_the_timeline_through_the_endpoint(
     assert again.status_code == 200  # the same delivery: nothing new
     await run_jobs()
     assert len(await lines(topic)) == 1
+
+
+async def test_an_issue_whose_import_is_unfinished_waits(
+        db: None, platform: Platform, fake_github: FakeGitHub) -> None:
+    linked = await link_project(platform, fake_github)
+    await IssueLink.create(project_id=linked.project.id, topic_id=-1, repo=REPO,
+                           issue_number=1, origin=LinkOrigin.IMPORTED)
+    result = await on_webhook(platform, linked.connection, "issues", issues_event("closed"))
+    assert result == f"issues.closed {REPO}#1: its import is not finished"
+    assert not await TopicEvent.exists()
