@@ -98,7 +98,8 @@ async def test_profile_and_recognition_page_show_what_help_earned(
 
 
 async def test_help_earned_notifies_in_the_app_and_by_email(
-        platform: Platform, world: World, run_jobs: Any, mailbox: Any) -> None:
+        platform: Platform, world: World, run_jobs: Any, mailbox: Any,
+        client: httpx.AsyncClient, login: Login) -> None:
     helper = world.member
     event = credit(world, helper.id, 5000)
     await platform.emit(event)
@@ -111,6 +112,11 @@ async def test_help_earned_notifies_in_the_app_and_by_email(
     assert notes[0].data["url"] == f"/p/{world.project.slug}/u/{helper.username}/recognition"
     mails = [m for m in mailbox() if "earned $50.00" in str(m["Subject"])]
     assert len(mails) == 1 and mails[0]["To"] == helper.email
+    await login(helper)
+    listing = await client.get("/notifications")
+    assert "Your answer on DEMO-42 earned $50.00 for the project" in listing.text
+    opened = await client.get(f"/notifications/{notes[0].id}/open")
+    assert opened.headers["location"] == notes[0].data["url"]
 
 
 async def test_lead_records_a_thank_you_shown_only_with_consent(
