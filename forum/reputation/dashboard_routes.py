@@ -117,8 +117,10 @@ async def chart_csv(request: Request) -> Response:
 @api_route("GET", "/api/v1/projects/{slug}/dashboard/{board}", response=DashboardOut,
            errors=(401, 403, 404, 422), tag=TAG)
 async def api_dashboard(request: Request) -> DashboardOut:
-    """A dashboard's charts as data (board: helper, lead, supporter, customer; ``months``:
-    6, 12 or 24; ``username``: whose helper or supporter board, the caller's by default)."""
+    """A dashboard's charts as data: the helper, lead, supporter or customer board.
+
+    ``months``: 6, 12 or 24; ``username``: whose helper or supporter board, the caller's
+    by default."""
     user = require_user(request)
     kind = parse_board(request.path_params["board"])
     username = (request.query_params.get("username") or user.username) \
