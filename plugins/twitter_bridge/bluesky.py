@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from plugins.twitter_bridge.sources import (
+    TIMEOUT,
     USER_AGENT,
     AuthFailed,
     Malformed,
@@ -78,7 +79,7 @@ class BlueskySource:
 
     def _client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.service_url, transport=self.transport,
-                                 timeout=20.0, headers={"User-Agent": USER_AGENT})
+                                 timeout=TIMEOUT, headers={"User-Agent": USER_AGENT})
 
     async def _call(self, client: httpx.AsyncClient, method: str, nsid: str, *,
                     token: str | None = None, params: dict[str, str] | None = None,

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from plugins.twitter_bridge.sources import (
+    TIMEOUT,
     USER_AGENT,
     AuthFailed,
     Malformed,
@@ -54,7 +55,7 @@ class MastodonSource:
 
     def _client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(
-            base_url=self.instance_url, transport=self.transport, timeout=20.0,
+            base_url=self.instance_url, transport=self.transport, timeout=TIMEOUT,
             headers={"User-Agent": USER_AGENT, "Authorization": f"Bearer {self.access_token}"})
 
     async def fetch(self, cursor: str | None) -> MentionPage:

@@ -4,7 +4,9 @@ The job is queued when a mention starts a thread. Mastodon gets an ``Idempotency
 (the same on every retry, so a retried job never posts twice); Bluesky a post with
 ``reply`` root/parent references and the link as a facet; X a post with
 ``in_reply_to_tweet_id``, only while this month's spend stays under the project's cap
-(the price is reserved before posting and given back when the post fails).
+(the price is reserved before posting and given back when the post fails). X and Bluesky
+have no idempotency key, so a reply whose request may have reached them (a timeout) is
+not sent again.
 """
 
 from __future__ import annotations
@@ -119,7 +121,13 @@ async def reply_to_mention(platform: Platform, mention_id: int) -> str:
             await SourceState.filter(id=state.id).update(failing=True,
                                                           failure=exc.reason[:500])
         return "failed"
-    except Transient:
+    except Transient as exc:
+        if exc.maybe_sent and row.source != "mastodon":  # no idempotency key: no retry
+            await ImportedMention.filter(id=row.id).update(
+                reply_state="failed",
+                reply_error=(f"{exc.reason}; the reply may have been posted, so it is "
+                             "not sent again")[:500])
+            return "failed"
         if row.source == "x":
             await refund_spend(state.id, settings, now)
         raise

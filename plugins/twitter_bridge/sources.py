@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field, SecretStr, field_serializer, field_valida
 
 SOURCES = ("x", "mastodon", "bluesky")
 SOURCE_NAMES = {"x": "X", "mastodon": "Mastodon", "bluesky": "Bluesky"}
-TIMEOUT = httpx.Timeout(20.0)
+TIMEOUT = httpx.Timeout(20.0)  # per request; the tests shorten it
 USER_AGENT = "forum-twitter-bridge/1.0"
 
 
@@ -171,7 +171,14 @@ class RateLimited(SourceError):
 
 
 class Transient(SourceError):
-    """A network error or a 5xx: the job is retried with backoff."""
+    """A network error or a 5xx: the job is retried with backoff. ``maybe_sent``: the
+    request may have reached the server (a timeout, a dropped connection), so a post
+    without an idempotency key is not sent again."""
+
+    def __init__(self, reason: str, rate: RateLimit | None = None, *,
+                 maybe_sent: bool = False) -> None:
+        super().__init__(reason, rate)
+        self.maybe_sent = maybe_sent
 
 
 class Malformed(SourceError):
@@ -261,7 +268,9 @@ async def send(client: httpx.AsyncClient, request: httpx.Request, network: str) 
     try:
         return await client.send(request)
     except httpx.HTTPError as exc:
-        raise Transient(f"{network} could not be reached: {type(exc).__name__}") from None
+        never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+        raise Transient(f"{network} could not be reached: {type(exc).__name__}",
+                        maybe_sent=not never_sent) from None
 
 
 def parse_time(value: Any) -> datetime | None:

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from plugins.twitter_bridge.sources import (
+    TIMEOUT,
     USER_AGENT,
     AuthFailed,
     Malformed,
@@ -55,7 +56,7 @@ class XSource:
 
     def _client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.api_url, transport=self.transport,
-                                 timeout=20.0, headers={"User-Agent": USER_AGENT})
+                                 timeout=TIMEOUT, headers={"User-Agent": USER_AGENT})
 
     async def fetch(self, cursor: str | None) -> MentionPage:
         if self.user_id:

@@ -16,6 +16,7 @@ headers, JSON body) for the tests to assert; ``fail_next`` makes the next answer
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
@@ -58,6 +59,7 @@ class Fake(ABC):
     requests: list[Recorded] = field(default_factory=list)
     failures: list[tuple[int, Any, dict[str, str]]] = field(default_factory=list)
     rate_headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before answering a post (to make the client time out)
 
     def fail_next(self, status: int, body: Any = None, headers: dict[str, str] | None = None
                   ) -> None:
@@ -150,6 +152,7 @@ class FakeX(Fake):
             return failure
         if entry.headers.get("authorization") != f"Bearer {X_USER_TOKEN}":
             return JSONResponse({"title": "Unauthorized", "status": 401}, status_code=401)
+        await asyncio.sleep(self.delay)
         new_id = str(1_900_000_000_000_000_000 + len(self.posted))
         self.posted.append(entry.body)
         return JSONResponse({"data": {"id": new_id, "text": entry.body["text"],

@@ -150,3 +150,27 @@ async def test_rate_limited_reply_waits_for_the_reset(
     assert waiting is not None and waiting.run_at >= reset - timedelta(seconds=1)
     assert await reply_to_mention(platform, row.id) == "queued"  # still waiting: no request
     assert len(fake_mastodon.of("/api/v1/statuses", "POST")) == 1
+
+
+async def test_x_reply_that_timed_out_is_not_sent_again(
+        bridge: Bridge, fake_x: FakeX, platform: Platform,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import httpx
+
+    from plugins.twitter_bridge import x as x_module
+
+    await bridge.configure(**network_settings(fake_x=fake_x, x_replies=True,
+                                              x_monthly_cap_cents=100))
+    fake_x.add_user("11", "ada", "Ada")
+    fake_x.tweets = [tweet(101, "hi", "11")]
+    await poll_source(platform, bridge.project.id, "x")
+    row = await ImportedMention.get(external_id="101")
+    monkeypatch.setattr(x_module, "TIMEOUT", httpx.Timeout(0.2))
+    fake_x.delay = 1.0
+    assert await reply_to_mention(platform, row.id) == "failed"
+    row = await ImportedMention.get(id=row.id)
+    assert "may have been posted" in row.reply_error
+    assert (await SourceState.get(source="x")).spend_cents == 1  # counted: it may be paid
+    assert len(fake_x.of("/2/tweets", "POST")) == 1
+    assert await reply_to_mention(platform, row.id) == "failed"
+    assert len(fake_x.of("/2/tweets", "POST")) == 1
