@@ -9,7 +9,7 @@ trivial route /healthz measured the same way in the same run, with their ratios.
 
 One JSON line per figure.
 
-    .venv/bin/python bench/dashboard.py [--requests 50] [--scale 1.0]
+    .venv/bin/python bench/dashboard.py [--requests 20] [--scale 1.0]
 """
 
 from __future__ import annotations
@@ -209,7 +209,7 @@ async def measure(settings: Any, plugins: Any, lead_id: int, requests: int) -> N
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
-    parser.add_argument("--requests", type=int, default=50, help="per page")
+    parser.add_argument("--requests", type=int, default=20, help="per page")
     parser.add_argument("--keep", action="store_true", help="keep the data folder")
     parser.add_argument("--scale", type=float, default=1.0,
                         help="fraction of the data (1: 100,000 payments, 1,000,000 "

@@ -117,15 +117,11 @@ async def access_board(user: User | None, slug: str, board: Board,
     if subject.id != user.id and not lead:
         raise Forbidden("This dashboard is seen by its owner and the project's leads only.")
     if board is Board.SUPPORTER:
-        role = access.role if subject.id == user.id else await role_in(project_id(access),
+        role = access.role if subject.id == user.id else await role_in(access.project.id,
                                                                        subject)
         if not can(role, Action.WORK_SUPPORT_QUEUE):
             raise NotFound(f"{subject.username} is not on the project's support team.")
     return BoardAccess(access, board, user, subject)
-
-
-def project_id(access: ProjectAccess) -> int:
-    return int(access.project.id)
 
 
 async def visible_boards(access: ProjectAccess, user: User) -> list[tuple[Board, str]]:

@@ -178,6 +178,10 @@ async def test_index_lists_only_the_boards_the_viewer_may_open(
     assert (await get(client, login, None, "/p/demo/dashboard")).status_code == 401
     home = (await get(client, login, cast.helper, "/p/demo")).text
     assert 'href="/p/demo/dashboard"' in home
+    profile_url = f"/p/demo/u/{cast.helper.username}"
+    own = f'href="/p/demo/dashboard/helper/{cast.helper.username}"'
+    assert own in (await get(client, login, cast.helper, profile_url)).text
+    assert own not in (await get(client, login, cast.other, profile_url)).text
 
 
 # Figures

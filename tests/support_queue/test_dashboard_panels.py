@@ -189,3 +189,16 @@ async def test_lead_board_queries_do_not_grow_with_tickets(
     with count_queries() as many:
         assert (await client.get("/p/demo/dashboard/lead")).status_code == 200
     assert len(many.queries) == len(few.queries)
+
+
+async def test_snapshot_runs_hourly_as_a_job(seeded: Seeded, platform: Any,
+                                             run_jobs: Any) -> None:
+    from forum.hookspecs import CronDefinition
+
+    assert CronDefinition("support_queue.snapshot_queues", minute={0}) in \
+        platform.plugins.collect("forum_cron")
+    await platform.enqueue("support_queue.snapshot_queues")
+    await run_jobs()
+    rows = await QueueSnapshot.filter(project=seeded.cast.project).values_list(
+        "queued", "paid")
+    assert rows == [(2, 2)]  # tickets 7 (pay as you go) and 8 (subscription)
