@@ -131,11 +131,16 @@ def build_summary(url: str, project_name: str, topic: Topic, posts: list[Post]) 
 
 async def prefill(platform: Platform, esc: Escalation) -> dict[str, Any]:
     """The form's initial values."""
-    viewer = await load_viewer(esc.user, esc.project)
-    posts = await load_posts(viewer, esc.topic)
     url = topic_link(platform, esc.project, esc.topic)
-    return {"title": esc.topic.title[:MAX_TITLE],
-            "body": build_summary(url, esc.project.name, esc.topic, posts),
+    if esc.topic.is_private:  # a private ticket's text is not copied out unasked
+        body = (f"Escalated from the {esc.project.name} forum: {url}\n\n"
+                "(The forum topic is private: its text is not copied here. Write what "
+                "may be public.)")
+    else:
+        viewer = await load_viewer(esc.user, esc.project)
+        body = build_summary(url, esc.project.name, esc.topic,
+                             await load_posts(viewer, esc.topic))
+    return {"title": esc.topic.title[:MAX_TITLE], "body": body,
             "repo": esc.repos[0] if esc.repos else "", "labels": ""}
 
 

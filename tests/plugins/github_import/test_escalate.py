@@ -207,3 +207,16 @@ async def test_the_topic_page_offers_the_link_to_maintainers_only(
     await login(linked.member)
     assert actions not in (await client.get(page_path)).text
     assert (await client.get(actions)).text == ""
+
+
+async def test_a_private_topics_text_is_not_copied_into_the_summary(
+        client: httpx.AsyncClient, db: None, login: Login, platform: Platform,
+        fake_github: FakeGitHub) -> None:
+    linked = await link_project(platform, fake_github)
+    topic = await discussed_topic(linked)
+    await Topic.filter(id=topic.id).update(is_private=True)
+    await login(linked.maintainer)
+    page = await client.get(form_path(linked, topic))
+    assert page.status_code == 200
+    assert "The forum topic is private: its text is not copied here." in page.text
+    assert "KeyError" not in page.text and "Workaround" not in page.text
