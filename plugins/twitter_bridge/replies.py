@@ -80,9 +80,10 @@ async def send_reply(ctx: JobContext, *, mention_id: int) -> None:
 
 
 async def reply_to_mention(platform: Platform, mention_id: int) -> str:
-    """Reply under one imported mention; returns its reply state."""
+    """Reply under one imported mention; returns its reply state. A reply that was sent,
+    or failed for good, is not tried again."""
     row = await ImportedMention.get_or_none(id=mention_id)
-    if row is None or row.reply_state == "sent" or row.topic_id is None:
+    if row is None or row.reply_state in ("sent", "failed") or row.topic_id is None:
         return row.reply_state if row else "gone"
     project = await plugin_project(NAME, row.project_id)
     settings = await bridge_settings(platform, row.project_id)
