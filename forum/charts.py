@@ -222,7 +222,9 @@ def render_svg(chart: Chart) -> Markup:
                  f'y2="{zero}" stroke="#1d2330"/>')
     parts.append(f'<line class="chart-axis" x1="{LEFT}" y1="{TOP}" x2="{LEFT}" '
                  f'y2="{TOP + plot_h}" stroke="#1d2330"/>')
-    every = max(1, math.ceil(n / 12))
+    # Print every k-th label so that they never overlap (11px text: ~6.5px a character).
+    widest = max(len(_short(label)) for label in chart.labels) * 6.5 + 8
+    every = max(1, math.ceil(widest / slot))
     for i, label in enumerate(chart.labels):
         if i % every:
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime
 
@@ -146,3 +147,15 @@ def test_months_cross_the_year_in_utc() -> None:
                                     date(2026, 2, 1)]
     assert period_labels(3, now) == ("2025-12", "2026-01", "2026-02")
     assert period_start(12, now) == datetime(2025, 3, 1, tzinfo=UTC)
+
+
+def test_crowded_labels_are_thinned_not_overlapped() -> None:
+    labels = tuple(f"{2025 + m // 12}-{m % 12 + 1:02d}" for m in range(24))
+    root = svg_tree(Chart("long", "Two years", "bar", labels, (Series("n", tuple(range(24))),)))
+    shown = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "chart-label"]
+    assert shown[0] == "2025-01" and 6 <= len(shown) < 24
+    xs = [float(t.get("x") or 0) for t in root.iter(f"{SVG}text")
+          if t.get("class") == "chart-label"]
+    assert min(b - a for a, b in itertools.pairwise(xs)) > 7 * 6.5
+    tips = [t.text for t in root.iter(f"{SVG}title")]
+    assert "n, 2026-12: 23" in tips  # every value keeps its label in its tooltip
