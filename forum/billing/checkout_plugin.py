@@ -24,7 +24,8 @@ def forum_routes() -> list[BaseRoute]:
 @hookimpl
 def forum_template_outlets() -> dict[str, str]:
     return {"project": "billing/_project_links.html",
-            "ticket_panel": "billing/_ticket_upgrade_link.html"}
+            "ticket_panel": "billing/_ticket_upgrade_link.html",
+            "user_profile": "billing/_profile_links.html"}
 
 
 @hookimpl(trylast=True)  # after the project and its tickets exist

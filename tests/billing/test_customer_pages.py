@@ -130,3 +130,19 @@ async def test_an_unfinished_checkout_is_not_a_subscription(
     assert r.status_code == 200
     assert (await client.get("/api/v1/billing/subscriptions")).json() == {"subscriptions": []}
     assert "No subscriptions" in (await client.get("/billing")).text
+
+
+async def test_the_project_home_and_your_profile_link_billing(
+        client: httpx.AsyncClient, world: World, login: Login) -> None:
+    await login(world.owner)
+    home = await client.get("/p/demo")
+    assert 'href="/p/demo/support/plans"' in home.text and 'href="/billing"' in home.text
+    assert 'href="/p/demo/billing/plans"' in home.text
+    await login(world.member)
+    home = await client.get("/p/demo")
+    assert 'href="/p/demo/support/plans"' in home.text
+    assert 'href="/p/demo/billing/plans"' not in home.text
+    own = await client.get(f"/p/demo/u/{world.member.username}")
+    assert own.status_code == 200 and "My billing" in own.text
+    other = await client.get(f"/p/demo/u/{world.owner.username}")
+    assert other.status_code == 200 and "My billing" not in other.text
