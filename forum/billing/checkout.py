@@ -71,6 +71,7 @@ class UpgradeOption:
     priority: int | None
     plan: Plan
     subscription: Subscription | None = None
+    owned: bool = False  # the ticket already has this tier and priority, or better
 
     @property
     def price(self) -> str:
@@ -84,6 +85,16 @@ def _buys(plan: Plan, tier: str) -> str:
     if plan.upgrade_priority:
         return f"{words} at priority P{plan.upgrade_priority}"
     return words
+
+
+TIER_RANK = {"free": 0, "pay_as_you_go": 1, "subscription": 2, "enterprise": 3}
+
+
+def owned(facts: TicketFacts, tier: str, priority: int | None) -> bool:
+    """Whether the ticket already has what an option buys (buying it again gains nothing)."""
+    if TIER_RANK.get(facts.tier, 0) < TIER_RANK.get(tier, 0):
+        return False
+    return priority is None or facts.priority <= priority
 
 
 async def live_subscriptions(user_id: int, project_id: int) -> list[Subscription]:
@@ -122,7 +133,7 @@ async def upgrade_options(user_id: int, project_id: int, facts: TicketFacts,
         options.append(UpgradeOption(
             f"pay_as_you_go:{plan.id}", plan.name, _buys(plan, tier),
             buyers.discounted(plan.price, discount), plan.price, plan.currency, tier,
-            plan.upgrade_priority, plan))
+            plan.upgrade_priority, plan, owned=owned(facts, tier, plan.upgrade_priority)))
     for sub in await live_subscriptions(user_id, project_id):
         plan = sub.plan
         tier = PlanKind(plan.kind).tier
@@ -130,13 +141,13 @@ async def upgrade_options(user_id: int, project_id: int, facts: TicketFacts,
             options.append(UpgradeOption(
                 f"included:{sub.id}", f"{plan.name}: an included upgrade",
                 _buys(plan, tier), 0, 0, plan.currency, tier, plan.upgrade_priority, plan,
-                sub))
+                sub, owned=owned(facts, tier, plan.upgrade_priority)))
         elif plan.extra_upgrade_price > 0:
             options.append(UpgradeOption(
                 f"extra:{sub.id}", f"{plan.name}: a further upgrade", _buys(plan, tier),
                 buyers.discounted(plan.extra_upgrade_price, discount),
                 plan.extra_upgrade_price, plan.currency, tier, plan.upgrade_priority, plan,
-                sub))
+                sub, owned=owned(facts, tier, plan.upgrade_priority)))
     return options
 
 
@@ -209,6 +220,8 @@ async def _reuse(platform: Platform, key: str) -> CheckoutResult | None:
         if session.get("status") == "complete":
             raise Conflict("This payment is complete; it shows once Stripe confirms it.")
         purchase.state = PurchaseState.EXPIRED
+    elif purchase.state == PurchaseState.PENDING:  # opening its session failed
+        purchase.state = PurchaseState.FAILED
     purchase.idempotency_key = f"{key}~{purchase.id}"[:120]
     await purchase.save(update_fields=["state", "idempotency_key"])
     return None
@@ -257,6 +270,8 @@ async def check_upgrade(platform: Platform, user: User, project: Project, facts:
                                        settings)
     options = await upgrade_options(user.id, project.id, facts, discount)
     option = _option(options, option_key)
+    if option.owned:
+        raise Conflict(f"{facts.reference} already has this support; nothing more to buy.")
     await _common_checks(platform, user, project.id, option.plan)
     if option.amount == 0 and option.subscription is not None:
         return await do_included_upgrade(platform, user, facts, option)

@@ -145,7 +145,7 @@ async def api_upgrade_offer(request: Request) -> UpgradeOfferOut:
         discount_percent=ctx["discount"],
         options=[UpgradeOptionOut(key=o.key, title=o.title, buys=o.buys, amount=o.amount,
                                   list_amount=o.list_amount, currency=o.currency,
-                                  tier=o.tier, priority=o.priority)
+                                  tier=o.tier, priority=o.priority, owned=o.owned)
                  for o in ctx["options"]])
 
 

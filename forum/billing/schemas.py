@@ -248,6 +248,7 @@ class UpgradeOptionOut(BaseModel):
     currency: str
     tier: str
     priority: int | None
+    owned: bool = Field(description="the ticket already has this tier and priority")
 
 
 class UpgradeOfferOut(BaseModel):

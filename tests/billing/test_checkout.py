@@ -450,7 +450,10 @@ async def test_paying_moves_the_ticket_up_the_queue_once_stripe_confirms(
     assert offer["queue_position"] == 1 and offer["tier"] == "pay_as_you_go"
     purchase = await Purchase.get(ticket_id=ticket.id)
     assert purchase.state == PurchaseState.PAID
-    # Paying again for the same upgrade is refused: it is paid for.
+    # Paying again for the same upgrade is refused: the ticket has it.
+    assert offer["options"][0]["owned"] is True
+    page = await client.get(upgrade_url(ticket))
+    assert "already has this" in page.text and 'name="option"' not in page.text
     r = await client.post(f"/api/v1/projects/demo/tickets/{ticket.number}/upgrade",
                           json={"option": f"pay_as_you_go:{plan.id}"})
     assert r.status_code == 409
