@@ -118,6 +118,12 @@ def table_rows(chart: Chart) -> list[tuple[str, list[str]]]:
             for i, label in enumerate(chart.labels)]
 
 
+def has_data(chart: Chart) -> bool:
+    """Whether the chart holds any value other than zero (else the page says so instead
+    of drawing empty axes)."""
+    return any(v for s in chart.series for v in s.values)
+
+
 def value_heading(chart: Chart) -> str:
     if chart.currency:
         return chart.currency.upper()

@@ -87,7 +87,7 @@ def _revenue_chart(labels: tuple[str, ...], currency: str, sums: dict[str, tuple
     return Chart(
         "revenue" if primary else f"revenue-{currency.lower()}",
         "Revenue by month" + ("" if primary else f" ({currency})"), "bar", labels, series,
-        currency=currency, order=50 if primary else 51,
+        currency=currency, order=5 if primary else 6,
         extra={"net over the period": format_money(total, currency)},
         note="Sums over the ledger by the month Stripe recorded each movement (UTC); refunds "
              "and disputes count against their month.")

@@ -17,6 +17,7 @@ from forum.accounts.permissions import current_user, require_user
 from forum.charts import (
     MONTH_CHOICES,
     Chart,
+    has_data,
     render_svg,
     table_rows,
     to_csv,
@@ -98,8 +99,9 @@ async def board_page(request: Request) -> Response:
     return await render(request, "reputation/dashboard.html", {
         "current_project": board.project, "project": board.project, "board": board,
         "title": BOARD_TITLES[board.board], "months": months, "month_choices": MONTH_CHOICES,
-        "panels": [{"chart": c, "svg": render_svg(c), "rows": table_rows(c),
-                    "unit": value_heading(c)} for c in charts],
+        "panels": [{"chart": c, "svg": render_svg(c) if has_data(c) else None,
+                    "empty": not has_data(c), "rows": table_rows(c), "unit": value_heading(c)}
+                   for c in charts],
         "base_path": board.path()})
 
 

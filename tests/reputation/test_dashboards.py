@@ -95,6 +95,9 @@ async def test_helper_board_is_the_helpers_and_the_leads(
     url = f"/p/demo/dashboard/helper/{cast.helper.username}"
     for user in (cast.helper, cast.owner, cast.lead, cast.admin):
         assert (await get(client, login, user, url)).status_code == 200, user.username
+    empty = (await get(client, login, cast.helper, url)).text
+    assert "Nothing in this period." in empty  # no empty axes for the answers
+    assert empty.count("<svg") == 1  # the reputation line, at 1
     for user in (cast.other, cast.supporter, cast.outsider):
         assert (await get(client, login, user, url)).status_code == 403, user.username
     assert (await get(client, login, None, url)).status_code == 401
