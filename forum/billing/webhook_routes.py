@@ -1,8 +1,9 @@
 """``POST /webhooks/stripe``: Stripe's events, signature checked, each taken in once.
 
 400 for a missing, wrong or stale signature (nothing done); 200 for an event taken in now,
-a duplicate, or a type billing ignores; 503 when payments are not set up; 500 when handling
-failed (nothing was written, and Stripe delivers the event again later)."""
+a duplicate, or a type billing ignores; 503 when payments are not set up; 409 when another
+event about the same payment was written at the same moment and 500 when Stripe could not
+be read (in both cases nothing was written, and Stripe delivers the event again later)."""
 
 from __future__ import annotations
 
@@ -38,8 +39,9 @@ async def stripe_webhook(request: Request) -> Response:
     except UserError as exc:
         log.warning("Stripe event %s (%s) not taken in: %s", event.get("id"),
                     event.get("type"), exc.message)
+        status = 409 if exc.status == 409 else 500
         return JSONResponse({"error": {"code": exc.code, "message": exc.message,
-                                       "fields": {}}}, status_code=500)
+                                       "fields": {}}}, status_code=status)
     return JSONResponse({"received": True, "id": event["id"], "result": result})
 
 

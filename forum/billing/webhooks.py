@@ -43,6 +43,7 @@ from forum.billing.models import (
     StripeEvent,
     Subscription,
 )
+from forum.web.errors import Conflict
 
 if TYPE_CHECKING:
     from forum.platform import Platform
@@ -100,7 +101,10 @@ async def take_event(platform: Platform, gateway: PaymentGateway,
     except IntegrityError:
         if await StripeEvent.exists(event_id=event_id):
             return "duplicate: taken in concurrently"
-        raise
+        # Another event about the same money was written at the same moment: nothing of
+        # this one was kept; Stripe delivers it again and it then finds those rows.
+        raise Conflict("Another event about the same payment is being taken in; "
+                       "deliver this one again.") from None
     await after_commit(platform, outcome)
     return outcome.result
 

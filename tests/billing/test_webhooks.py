@@ -235,3 +235,17 @@ async def test_a_stripe_outage_is_500_and_nothing_is_kept(
     again = await fake_stripe.deliver(client, events[0])
     assert again.status_code == 200 and again.json()["result"] == f"purchase {purchase.id} paid"
     assert await LedgerEntry.all().count() == 1
+
+
+async def test_the_fakes_checkout_page_pays(platform: Platform, world: World, ticket: Ticket,
+                                            fake_stripe: FakeStripe) -> None:
+    """The page browser tests click through: a Pay button; paying completes the session
+    (delivery to a live app is the browser tests' part) and returns to success_url."""
+    _, session = await start_upgrade(platform, world.project.id, world.member.id, ticket.id)
+    async with httpx.AsyncClient() as browser:
+        page = await browser.get(session["url"])
+        assert page.status_code == 200 and ">Pay</button>" in page.text
+        paid = await browser.post(session["url"])
+    assert paid.status_code == 303 and paid.headers["location"] == "http://testserver/ok"
+    assert fake_stripe.objects[session["id"]]["payment_status"] == "paid"
+    assert fake_stripe.events[0]["type"] == "checkout.session.completed"
