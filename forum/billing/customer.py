@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from forum.billing import checkout
 from forum.billing.gateway import PaymentsNotConfigured, gateway_for
 from forum.billing.models import Plan, StripeCustomer, Subscription
+from forum.billing.plans import format_money
 from forum.web.errors import Conflict, NotFound
 
 if TYPE_CHECKING:
@@ -97,6 +98,7 @@ async def do_change_amount(platform: Platform, sub: Subscription, stripe_id: str
     }, idempotency_key=f"amount-{sub.id}-{_version(sub)}-{amount}")
     sub.amount = amount
     await sub.save(update_fields=["amount", "updated_at"])
+    await tell_customer(platform, sub, "amount")
     return sub
 
 
@@ -115,7 +117,21 @@ async def do_cancel(platform: Platform, sub: Subscription, stripe_id: str) -> Su
     sub.cancel_at_period_end = True
     sub.cancel_reason = "customer"
     await sub.save(update_fields=["cancel_at_period_end", "cancel_reason", "updated_at"])
+    await tell_customer(platform, sub, "cancel")
     return sub
+
+
+async def tell_customer(platform: Platform, sub: Subscription, change: str) -> None:
+    """Confirm a change the customer made, by email."""
+    await sub.fetch_related("user", "plan", "project")
+    end = sub.current_period_end
+    await platform.send_mail(sub.user.email, "billing_subscription_changed", {
+        "username": sub.user.username, "change": change, "plan_name": sub.plan.name,
+        "project_name": sub.project.name, "amount": format_money(sub.amount, sub.currency),
+        "period_end": end.strftime("%Y-%m-%d") if end else "",
+        "billing_url": f"{platform.settings.public_url}/billing"},
+        subject=(f"Your {sub.plan.name} plan ends with this period" if change == "cancel"
+                 else f"Your {sub.plan.name} plan: new amount"))
 
 
 async def my_invoices(platform: Platform, user: User) -> list[dict[str, Any]]:

@@ -4,6 +4,8 @@ amount changed (never below the floor) and cancelled at the period's end."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -64,7 +66,7 @@ async def test_a_subscription_is_listed_with_upgrades_left_and_invoices(
 
 async def test_the_amount_changes_from_the_next_period_never_below_the_floor(
         client: httpx.AsyncClient, world: World, monthly: Plan, login: Login,
-        fake_stripe: FakeStripe) -> None:
+        fake_stripe: FakeStripe, run_jobs: Any, mailbox: Any) -> None:
     await login(world.member)
     sub = await subscribe(client, fake_stripe, monthly, 25000)
     r = await client.patch(f"/api/v1/billing/subscriptions/{sub.id}", json={"amount": 15000})
@@ -82,11 +84,17 @@ async def test_the_amount_changes_from_the_next_period_never_below_the_floor(
     assert stripe_sub["items"]["data"][0]["price"]["unit_amount"] == 19900
     await sub.refresh_from_db()
     assert sub.amount == 19900
+    await run_jobs()
+    [mail] = [m for m in mailbox() if m["To"] == world.member.email
+              and "new amount" in str(m["Subject"])]
+    text = mail.get_body(preferencelist=("plain",)).get_content()
+    assert "now costs 199.00 USD per billing period" in text
+    assert "http://testserver/billing" in text
 
 
 async def test_cancelling_ends_the_plan_with_its_period(
         client: httpx.AsyncClient, world: World, monthly: Plan, login: Login,
-        fake_stripe: FakeStripe) -> None:
+        fake_stripe: FakeStripe, run_jobs: Any, mailbox: Any) -> None:
     await login(world.member)
     sub = await subscribe(client, fake_stripe, monthly, 19900)
     r = await client.post(f"/api/v1/billing/subscriptions/{sub.id}/cancel", json={})
@@ -95,6 +103,11 @@ async def test_cancelling_ends_the_plan_with_its_period(
     await sub.refresh_from_db()
     assert sub.cancel_at_period_end and sub.cancel_reason == "customer"
     assert "ends with this period" in (await client.get("/billing")).text
+    await run_jobs()
+    [mail] = [m for m in mailbox() if "ends with this period" in str(m["Subject"])]
+    assert mail["To"] == world.member.email
+    assert "nothing more will be charged" in mail.get_body(
+        preferencelist=("plain",)).get_content()
     r = await client.patch(f"/api/v1/billing/subscriptions/{sub.id}", json={"amount": 30000})
     assert r.status_code == 409
 
