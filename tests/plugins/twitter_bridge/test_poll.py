@@ -213,3 +213,21 @@ async def test_switched_off_nothing_is_polled(
     assert fake_x.requests == []
     assert await Job.filter(name="twitter_bridge.poll").count() == 1  # only the direct one
     assert await ImportedMention.all().count() == 0
+
+
+async def test_members_only_project_gets_its_mentions_too(
+        fake_mastodon: FakeMastodon, platform: Platform, db: None) -> None:
+    from forum.projects.models import Visibility
+    from forum.projects.plugin_settings import do_save_plugin_settings
+    from plugins.twitter_bridge.sources import BridgeSettings
+
+    project = await make_project("closed", default_visibility=Visibility.MEMBERS)
+    await do_toggle_plugin(platform, project, "twitter_bridge", True)
+    values = BridgeSettings.model_validate(network_settings(fake_mastodon=fake_mastodon))
+    await do_save_plugin_settings(platform, project, "twitter_bridge", values)
+    fake_mastodon.notifications = [notification(1, 500, account("7", "ada"), "<p>hi</p>"),
+                                   notification(2, 501, account("8", "bo"), "<p>re</p>",
+                                                in_reply_to=500)]
+    assert await poll_source(platform, project.id, "mastodon") == 2
+    rows = await ImportedMention.filter(project_id=project.id).order_by("id")
+    assert rows[0].topic_id == rows[1].topic_id and rows[1].post_id is not None
