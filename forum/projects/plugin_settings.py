@@ -143,9 +143,8 @@ async def project_plugin_settings(platform: Platform, project_id: int,
 
 async def projects_with_plugin(name: str) -> list[int]:
     """The ids of the projects that switched plugin ``name`` on (for a plugin's cron jobs)."""
-    rows = await ProjectPlugin.filter(name=name, enabled=True).values_list("project_id",
-                                                                           flat=True)
-    return sorted(int(row) for row in rows)
+    rows = await ProjectPlugin.filter(name=name, enabled=True).only("project_id")
+    return sorted(row.project_id for row in rows)  # type: ignore[attr-defined]
 
 
 async def plugin_project(name: str, project_id: int) -> Project | None:
