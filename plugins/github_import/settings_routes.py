@@ -35,8 +35,10 @@ async def access_github_settings(request: Request) -> ProjectAccess:
 
 
 async def access_connection(access: ProjectAccess, connection_id: str) -> Connection:
-    found = await Connection.get_or_none(id=int(connection_id), project_id=access.project.id) \
-        if connection_id.isdigit() else None
+    found = None
+    if connection_id.isdigit():
+        found = await Connection.get_or_none(id=int(connection_id),
+                                             project_id=access.project.id)
     if found is None:
         raise NotFound("No such linked repository in this project.")
     return found

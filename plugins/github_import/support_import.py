@@ -151,6 +151,10 @@ async def import_job(ctx: JobContext, *, repo: str, number: int, actor: str = ""
     if link is not None and link.data.get("imported"):
         await platform.enqueue("github_import.announce", link=link.id)
         return
+    if link is not None and link.data.get("claim", "") != f"job:{ctx.job_id}":
+        log.info("github: %s is being imported by %s", _issue_ref(connection.repo, number),
+                 link.data.get("claim") or "another import")
+        return
     try:
         async with client_for(platform, connection) as gh:
             issue = await gh.get_issue(connection.repo, number)
@@ -163,17 +167,21 @@ async def import_job(ctx: JobContext, *, repo: str, number: int, actor: str = ""
         log.info("+support on %s ignored: it is a pull request",
                  _issue_ref(connection.repo, number))
         return
-    link = await import_issue(platform, connection, issue, comments, actor=actor)
+    link = await import_issue(platform, connection, issue, comments, actor=actor,
+                              claim=f"job:{ctx.job_id}")
     if link is not None:
         await platform.enqueue("github_import.announce", link=link.id)
 
 
 async def import_issue(platform: Platform, connection: Connection, issue: dict[str, Any],
                        comments: list[dict[str, Any]], *, actor: str = "",
-                       origin: LinkOrigin = LinkOrigin.IMPORTED) -> IssueLink | None:
+                       origin: LinkOrigin = LinkOrigin.IMPORTED,
+                       claim: str = "") -> IssueLink | None:
     """Import one fetched issue with its comments as a draft ticket in the connection's
-    project; returns its link, or None when another import owns the issue. Safe to call
-    again after a failure: it resumes (comments already imported are skipped)."""
+    project; returns its link, or None when another import owns the issue. ``claim``
+    names the caller (a job's id stays the same over its retries): an unfinished import
+    is resumed only by whoever claimed it, so two jobs never import the same issue at
+    once. Resuming skips what is done (the ticket, comments already imported)."""
     from forum.projects.service import project_by_id
     from forum.support_queue.service import import_draft_ticket, import_ticket_post
     from forum.topics.service import record_topic_event
@@ -188,11 +196,15 @@ async def import_issue(platform: Platform, connection: Connection, issue: dict[s
                 project_id=connection.project_id, topic_id=-number, repo=connection.repo,
                 issue_number=number, issue_node_id=str(issue.get("node_id") or "")[:100],
                 html_url=str(issue.get("html_url") or "")[:500], origin=origin,
-                state=str(issue.get("state") or "open")[:20], data={})
+                state=str(issue.get("state") or "open")[:20], data={"claim": claim})
         except IntegrityError:
             return None
     elif link.data.get("imported"):
         return link
+    elif link.data.get("claim", "") != claim:
+        log.info("github: %s is being imported by %s", _issue_ref(connection.repo, number),
+                 link.data.get("claim") or "another import")
+        return None
     project = await project_by_id(connection.project_id)
     if project is None:
         return None

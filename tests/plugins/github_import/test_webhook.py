@@ -312,3 +312,28 @@ async def test_plugin_switched_off_in_the_project_ignores_deliveries(
 def test_payload_fixture_is_the_real_one() -> None:
     data = json.loads(json.dumps(payload("issue_comment.created")))
     assert data["repository"]["full_name"] == REPO
+
+
+async def test_an_import_in_progress_is_left_to_the_job_that_claimed_it(
+        client: httpx.AsyncClient, platform: Platform, fake_github: FakeGitHub,
+        run_jobs: Any, caplog: pytest.LogCaptureFixture) -> None:
+    from plugins.github_import.support_import import import_issue
+
+    connection = await link_repo(platform, fake_github)
+    fixture_issue(fake_github)
+    await IssueLink.create(project_id=connection.project_id, topic_id=-1,
+                           repo=connection.repo, issue_number=1, origin="imported",
+                           data={"claim": "job:elsewhere"})
+    await platform.enqueue("github_import.support", repo=connection.repo, number=1)
+    with caplog.at_level(logging.INFO, logger="plugins.github_import"):
+        await run_jobs()
+    assert "is being imported by job:elsewhere" in caplog.text
+    assert not await Ticket.exists() and fake_github.calls == []
+    # The job that claimed it resumes it.
+    issue = fake_github.repo(REPO).issues[1]
+    comments = fake_github.repo(REPO).comments[1]
+    assert await import_issue(platform, connection, issue, comments, claim="other") is None
+    link = await import_issue(platform, connection, issue, comments, claim="job:elsewhere")
+    assert link is not None and link.topic_id > 0 and link.data["imported"] is True
+    assert await Ticket.all().count() == 1
+    assert await Post.filter(topic_id=link.topic_id).count() == 2
