@@ -222,6 +222,9 @@ async def test_a_banned_requester_cannot_pay(
     await Penalty.create(user_id=world.member.id, project_id=world.project.id,
                          kind=PenaltyKind.BAN, reason="Abuse of the team")
     await login(world.member)
+    page = await client.get(upgrade_url(ticket))
+    assert "You are banned" in page.text and "Read and accept" not in page.text
+    assert 'name="option"' not in page.text
     r = await client.post(f"/api/v1/projects/demo/tickets/{ticket.number}/upgrade",
                           json={"option": f"pay_as_you_go:{plan.id}"})
     assert r.status_code == 403 and "banned" in r.json()["error"]["message"]
@@ -477,3 +480,23 @@ async def test_the_way_on_to_stripe_is_the_buyers_own_and_ends_once_paid(
     r = await client.get(f"/billing/checkout/{purchase_id}")
     topic = await Topic.get(id=ticket.topic_id)  # type: ignore[attr-defined]
     assert r.status_code == 303 and r.headers["location"] == f"/p/demo/t/{topic.id}-{topic.slug}"
+
+
+async def test_only_active_recurring_plans_can_be_subscribed(
+        client: httpx.AsyncClient, world: World, plan: Plan, monthly: Plan, login: Login,
+        fake_stripe: FakeStripe) -> None:
+    await buyer(world)
+    await Plan.filter(id=monthly.id).update(is_active=False)
+    await login(world.member)
+    for plan_id in (plan.id, monthly.id, 9999):
+        r = await client.post(f"/api/v1/projects/demo/plans/{plan_id}/subscribe",
+                              json={"amount": 50000})
+        assert r.status_code == 404
+        assert (await client.get(f"/p/demo/billing/subscribe/{plan_id}")).status_code == 404
+    other = await make_world("other")
+    foreign = await Plan.create(project_id=other.project.id, kind=PlanKind.MONTHLY,
+                                name="Theirs", currency="USD", price=100)
+    r = await client.post(f"/api/v1/projects/demo/plans/{foreign.id}/subscribe",
+                          json={"amount": 50000})
+    assert r.status_code == 404
+    assert not fake_stripe.calls_to("POST", "/v1/checkout/sessions")
