@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from forum.hookspecs import JobDefinition, ModelApp, PluginSettings, hookimpl
+from forum.hookspecs import CronDefinition, JobDefinition, ModelApp, PluginSettings, hookimpl
 from plugins.github_import.connection import NAME, GitHubSettings
 
 if TYPE_CHECKING:
@@ -74,6 +74,7 @@ def forum_jobs() -> list[JobDefinition]:
         JobDefinition("github_import.delivery", webhook.process_delivery, max_tries=5),
         JobDefinition("github_import.support", support_import.import_job, max_tries=8),
         JobDefinition("github_import.announce", support_import.announce_job, max_tries=8),
+        JobDefinition("github_import.prune_deliveries", webhook.prune_deliveries),
         JobDefinition(sync.CLOSE_JOB, sync.topic_closed_job, max_tries=8),
     ]
 
@@ -92,3 +93,8 @@ def forum_cli(cli: click.Group) -> None:
 
     bulk.register(github)  # forum github import
     cli.add_command(github)
+
+
+@hookimpl
+def forum_cron() -> list[CronDefinition]:
+    return [CronDefinition("github_import.prune_deliveries", minute={17}, hour={3})]

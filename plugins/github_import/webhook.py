@@ -135,3 +135,11 @@ async def dispatch(platform: Platform, row: Delivery) -> list[str]:
                      payload.get("action", ""), line)
             lines.append(line)
     return lines
+
+
+async def prune_deliveries(ctx: JobContext, *, days: int = 30) -> None:
+    """Forget processed deliveries older than ``days`` (GitHub redelivers within days)."""
+    from datetime import timedelta
+
+    cutoff = datetime.now(UTC) - timedelta(days=days)
+    await Delivery.filter(processed_at__lt=cutoff).delete()

@@ -337,3 +337,21 @@ async def test_an_import_in_progress_is_left_to_the_job_that_claimed_it(
     assert link is not None and link.topic_id > 0 and link.data["imported"] is True
     assert await Ticket.all().count() == 1
     assert await Post.filter(topic_id=link.topic_id).count() == 2
+
+
+async def test_old_processed_deliveries_are_pruned(platform: Platform, db: None) -> None:
+    from plugins.github_import.plugin import forum_cron
+    from plugins.github_import.webhook import prune_deliveries
+
+    now = datetime.now(UTC)
+    await Delivery.create(delivery_id="old", event="issues", processed_at=now - timedelta(
+        days=31))
+    await Delivery.create(delivery_id="recent", event="issues",
+                          processed_at=now - timedelta(days=2))
+    await Delivery.create(delivery_id="waiting", event="issues")
+    from forum.jobs import JobContext
+
+    await prune_deliveries(JobContext(platform=platform, job_id="1", attempt=1))
+    kept = sorted(d.delivery_id for d in await Delivery.all())
+    assert kept == ["recent", "waiting"]
+    assert [c.job for c in forum_cron()] == ["github_import.prune_deliveries"]
