@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 
 LIVE_STATUSES = ("active", "trialing", "past_due")  # a subscription that still serves
 CLOSED_TICKET_STATES = ("draft", "solved", "closed")
+OPENING_GRACE = timedelta(seconds=60)  # a click while another is opening the session waits
 
 
 async def ticket_facts(platform: Platform, project_id: int, number: int | None = None,
@@ -220,8 +222,10 @@ async def _reuse(platform: Platform, key: str) -> CheckoutResult | None:
         if session.get("status") == "complete":
             raise Conflict("This payment is complete; it shows once Stripe confirms it.")
         purchase.state = PurchaseState.EXPIRED
-    elif purchase.state == PurchaseState.PENDING:  # opening its session failed
-        purchase.state = PurchaseState.FAILED
+    elif purchase.state == PurchaseState.PENDING:
+        if purchase.created_at > datetime.now(UTC) - OPENING_GRACE:
+            raise Conflict("This checkout is being opened; try again in a moment.")
+        purchase.state = PurchaseState.FAILED  # opening its session failed
     purchase.idempotency_key = f"{key}~{purchase.id}"[:120]
     await purchase.save(update_fields=["state", "idempotency_key"])
     return None

@@ -500,3 +500,26 @@ async def test_only_active_recurring_plans_can_be_subscribed(
                           json={"amount": 50000})
     assert r.status_code == 404
     assert not fake_stripe.calls_to("POST", "/v1/checkout/sessions")
+
+
+async def test_a_click_while_the_first_is_opening_its_session_waits(
+        client: httpx.AsyncClient, world: World, plan: Plan, ticket: Ticket, login: Login,
+        fake_stripe: FakeStripe) -> None:
+    await buyer(world)
+    key = f"upgrade-{ticket.id}-{world.member.id}-{plan.id}-4900"
+    stuck = await Purchase.create(
+        project_id=world.project.id, user_id=world.member.id,
+        kind=PurchaseKind.TICKET_UPGRADE, ticket_id=ticket.id, plan_id=plan.id,
+        tier="pay_as_you_go", priority=2, amount=4900, currency="USD", idempotency_key=key)
+    await login(world.member)
+    url = f"/api/v1/projects/demo/tickets/{ticket.number}/upgrade"
+    body = {"option": f"pay_as_you_go:{plan.id}"}
+    r = await client.post(url, json=body)
+    assert r.status_code == 409 and not fake_stripe.calls_to("POST", "/v1/checkout/sessions")
+    # A minute later it is taken as failed, and a new checkout starts.
+    await Purchase.filter(id=stuck.id).update(created_at=datetime.now(UTC) - timedelta(minutes=2))
+    r = await client.post(url, json=body)
+    assert r.status_code == 200
+    await stuck.refresh_from_db()
+    assert stuck.state == PurchaseState.FAILED and stuck.idempotency_key != key
+    assert (await Purchase.get(idempotency_key=key)).id == r.json()["purchase_id"]
