@@ -124,7 +124,7 @@ async def access_board(user: User | None, slug: str, board: Board,
     return BoardAccess(access, board, user, subject)
 
 
-async def visible_boards(access: ProjectAccess, user: User) -> list[tuple[Board, str]]:
+def visible_boards(access: ProjectAccess, user: User) -> list[tuple[Board, str]]:
     """The boards the signed-in ``user`` may open in the project, with their paths."""
     slug = access.project.slug
     boards = [(Board.CUSTOMER, f"/p/{slug}/dashboard/customer"),

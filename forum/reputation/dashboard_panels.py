@@ -37,9 +37,10 @@ async def helper_panels(project_id: int, user_id: int, months: int,
     first = month_starts(months, now)[0]
     month = month_sql('"posts"."created_at"', current_dialect())
     answers = dict(await Post.filter(
-        topic__project_id=project_id, author_id=user_id, number__gt=1, deleted_at=None,
-        created_at__gte=since).annotate(month=RawSQL(month)).annotate(
-        n=Count("id")).group_by("month").values_list("month", "n"))
+        topic__project_id=project_id, topic__deleted_at=None, author_id=user_id,
+        number__gt=1, deleted_at=None, created_at__gte=since).annotate(
+        month=RawSQL(month)).annotate(n=Count("id")).group_by("month").values_list(
+        "month", "n"))
     rows = await ReputationMonth.filter(project_id=project_id, user_id=user_id,
                                         month__gte=first).values_list(
         "month", "gained", "accepted")

@@ -85,7 +85,7 @@ async def _board(request: Request) -> BoardAccess:
 async def index_page(request: Request) -> Response:
     user = require_user(request)
     access = await access_project(user, request.path_params["slug"], Action.VIEW)
-    boards = await visible_boards(access, user)
+    boards = visible_boards(access, user)
     team = await team_members(access.project) if is_lead(access) else []
     return await render(request, "reputation/dashboard_index.html", {
         "current_project": access.project, "project": access.project,
