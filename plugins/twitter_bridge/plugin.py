@@ -4,12 +4,14 @@ X, Mastodon and Bluesky become threads on the forum, optionally answered with th
 Jobs: ``twitter_bridge.poll_all`` (cron, every five minutes) queues
 ``twitter_bridge.poll`` per project and configured network; ``twitter_bridge.reply``
 answers one mention. Pages: ``/p/{slug}/mentions`` and ``/p/{slug}/mentions/settings``.
+Command: ``forum mentions-poll PROJECT_ID [--source x|mastodon|bluesky]``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import click
 from starlette.routing import BaseRoute
 
 from forum.hookspecs import (
@@ -20,7 +22,7 @@ from forum.hookspecs import (
     hookimpl,
 )
 from plugins.twitter_bridge import poll, replies, routes
-from plugins.twitter_bridge.sources import BridgeSettings
+from plugins.twitter_bridge.sources import SOURCES, BridgeSettings
 
 PLUGIN_NAME = poll.NAME
 
@@ -61,3 +63,23 @@ def forum_template_dirs() -> list[str]:
 @hookimpl
 def forum_template_outlets() -> dict[str, str]:
     return {"project": "twitter_bridge/project_link.html"}
+
+
+@hookimpl
+def forum_cli(cli: click.Group) -> None:
+    from forum.cli import fail, pass_platform, run_with_db
+    from forum.platform import Platform
+
+    @cli.command("mentions-poll")
+    @click.argument("project_id", type=int)
+    @click.option("--source", "sources", type=click.Choice(SOURCES), multiple=True,
+                  help="Only these networks (default: every configured one).")
+    @pass_platform
+    def mentions_poll(platform: Platform, project_id: int, sources: tuple[str, ...]) -> None:
+        """Poll X, Mastodon and Bluesky for one project's mentions now."""
+        lines = run_with_db(platform, lambda: poll.poll_now(platform, project_id,
+                                                             list(sources)))
+        if lines is None:
+            fail(f"no project {project_id} with the social mentions bridge switched on")
+            return
+        click.echo("\n".join(lines) if lines else "no network is configured")

@@ -107,6 +107,30 @@ async def poll(ctx: JobContext, *, project_id: int, source: str) -> None:
     await poll_source(ctx.platform, project_id, source)
 
 
+async def poll_now(platform: Platform, project_id: int,
+                   sources: list[str]) -> list[str] | None:
+    """Poll now (the CLI): one line per network; ``None`` where the bridge is off."""
+    if await plugin_project(NAME, project_id) is None:
+        return None
+    settings = await bridge_settings(platform, project_id)
+    lines = []
+    for source in sources or settings.configured():
+        try:
+            count = await poll_source(platform, project_id, source)
+        except Transient as exc:
+            lines.append(f"{source}: {exc.reason} (try again later)")
+            continue
+        state = await source_state(project_id, source)
+        if state.failing:
+            lines.append(f"{source}: failing: {state.failure}")
+        elif state.not_before is not None and state.not_before > datetime.now(UTC):
+            lines.append(f"{source}: {count} new, rate limited until "
+                         f"{state.not_before:%Y-%m-%d %H:%M} UTC")
+        else:
+            lines.append(f"{source}: {count} new")
+    return lines
+
+
 async def poll_source(platform: Platform, project_id: int, source: str) -> int:
     """Import new mentions; returns how many were imported. Raises only ``Transient``
     (for the job's retry with backoff)."""
