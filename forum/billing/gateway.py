@@ -52,7 +52,9 @@ class PaymentGateway(Protocol):
     async def create_checkout_session(self, params: dict[str, Any], *,
                                       idempotency_key: str) -> dict[str, Any]: ...
 
-    async def retrieve_checkout_session(self, id: str) -> dict[str, Any]: ...
+    async def retrieve_checkout_session(self, id: str, *,
+                                        expand: list[str] | None = None
+                                        ) -> dict[str, Any]: ...
 
     async def retrieve_subscription(self, id: str) -> dict[str, Any]: ...
 
@@ -183,8 +185,13 @@ class StripeGateway:
         return await self._call(self.client.v1.checkout.sessions.create_async(
             params, {"idempotency_key": idempotency_key}))  # type: ignore[arg-type]
 
-    async def retrieve_checkout_session(self, id: str) -> dict[str, Any]:
-        return await self._call(self.client.v1.checkout.sessions.retrieve_async(id))
+    async def retrieve_checkout_session(self, id: str, *,
+                                        expand: list[str] | None = None) -> dict[str, Any]:
+        """The session; ``expand`` e.g. ["payment_intent.latest_charge.balance_transaction"]
+        reads the payment with it in one request."""
+        params = {"expand": expand} if expand else None
+        return await self._call(self.client.v1.checkout.sessions.retrieve_async(
+            id, params))  # type: ignore[arg-type]
 
     async def retrieve_subscription(self, id: str) -> dict[str, Any]:
         return await self._call(self.client.v1.subscriptions.retrieve_async(id))

@@ -220,6 +220,25 @@ async def _payment_intent_charge(context: Context, payment_intent_id: str
     return charge, disputes
 
 
+SESSION_PAYMENT = "payment_intent.latest_charge.balance_transaction"
+
+
+async def _session_charge(context: Context, intent: dict[str, Any] | str
+                          ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The session's charge: read with the session when it was expanded and nothing was
+    refunded or disputed yet (the common case: one request), else read in full."""
+    if not isinstance(intent, dict):
+        return await _payment_intent_charge(context, intent)
+    charge = intent.get("latest_charge")
+    if intent.get("status") != "succeeded" or not charge:
+        return None, []
+    if isinstance(charge, dict) and isinstance(charge.get("balance_transaction"), dict) \
+            and not charge.get("amount_refunded") and not charge.get("disputed"):
+        return charge, []
+    charge_id = charge.get("id") if isinstance(charge, dict) else charge
+    return await _charge_with_disputes(context, str(charge_id))
+
+
 def _record(outcome: Outcome, charge: dict[str, Any], disputes: list[dict[str, Any]],
             origin: Origin | None, fee_percent: Decimal) -> None:
     async def write() -> None:
@@ -238,7 +257,8 @@ def _currency_note(charge: dict[str, Any], expected: str) -> str:
 
 
 async def on_checkout_session(context: Context, event: dict[str, Any]) -> Outcome:
-    session = await context.gateway.retrieve_checkout_session(_object_id(event))
+    session = await context.gateway.retrieve_checkout_session(
+        _object_id(event), expand=[SESSION_PAYMENT])
     outcome = Outcome()
     purchase = await purchase_for_session(session)
     if purchase is None:
@@ -266,10 +286,9 @@ async def on_checkout_session(context: Context, event: dict[str, Any]) -> Outcom
         changes["invoice_id"] = str(invoice_id)
     if session.get("mode") == "subscription":
         return await _subscription_checkout(context, session, purchase, changes, outcome)
-    intent_id = session.get("payment_intent")
-    intent_id = intent_id.get("id") if isinstance(intent_id, dict) else intent_id
-    charge, disputes = (await _payment_intent_charge(context, str(intent_id))
-                        if intent_id else (None, []))
+    intent = session.get("payment_intent")
+    intent_id = intent.get("id") if isinstance(intent, dict) else intent
+    charge, disputes = (await _session_charge(context, intent) if intent else (None, []))
     if intent_id:
         changes["payment_intent_id"] = str(intent_id)
     origin = Origin(project_id=purchase.project_id,  # type: ignore[attr-defined]

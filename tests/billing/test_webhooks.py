@@ -65,6 +65,9 @@ async def test_a_paid_upgrade_reaches_the_ledger_and_the_ticket(
     await ticket.refresh_from_db()
     assert (ticket.tier, ticket.amount_paid, ticket.priority, ticket.currency) == (
         "pay_as_you_go", 5000, 2, "USD")
+    # The completed session was read once, with its payment and fee expanded.
+    [read] = fake_stripe.calls_to("GET", "/v1/checkout/sessions/")
+    assert read.params["expand"] == ["payment_intent.latest_charge.balance_transaction"]
     rows = await StripeEvent.all().order_by("id")
     assert [r.event_id for r in rows] == [e["id"] for e in events]
     assert all(r.processed_at is not None for r in rows)
