@@ -36,9 +36,7 @@ async def billing_settings(project: Project) -> BillingSettings:
 
 
 def account_urls(platform: Platform, project: Project) -> dict[str, str]:
-    base = platform.settings.base_url.rstrip("/") or \
-        f"http://{platform.settings.host}:{platform.settings.port}"
-    page = f"{base}/p/{project.slug}/billing/account"
+    page = f"{platform.settings.public_url}/p/{project.slug}/billing/account"
     return {"return_url": f"{page}/return", "refresh_url": f"{page}/refresh"}
 
 

@@ -93,8 +93,9 @@ def _plain(obj: Any) -> dict[str, Any]:
 
 def verify_signature(payload: bytes, sig_header: str, secret: str, *,
                      tolerance: int = SIGNATURE_TOLERANCE_SECONDS) -> dict[str, Any]:
-    """The event in ``payload`` if ``sig_header`` signs it with ``secret`` within
-    ``tolerance`` seconds; BadSignature otherwise."""
+    """The event in ``payload`` if ``sig_header`` signs it with ``secret`` (one of them:
+    several may be given, comma separated) within ``tolerance`` seconds; BadSignature
+    otherwise."""
     if not secret:
         raise PaymentsNotConfigured()
     if not sig_header:
@@ -103,10 +104,18 @@ def verify_signature(payload: bytes, sig_header: str, secret: str, *,
         text = payload.decode("utf-8")
     except UnicodeDecodeError:
         raise BadSignature("the body is not UTF-8") from None
-    try:
-        stripe.WebhookSignature.verify_header(text, sig_header, secret, tolerance)
-    except stripe.SignatureVerificationError as exc:
-        raise BadSignature(str(exc.user_message or exc)) from None
+    # Several secrets, comma separated: the account's endpoint and the Connect endpoint
+    # (events of connected accounts) each have their own, and both may post here.
+    reason = ""
+    for one in (s.strip() for s in secret.split(",")):
+        try:
+            stripe.WebhookSignature.verify_header(text, sig_header, one, tolerance)
+        except stripe.SignatureVerificationError as exc:
+            reason = str(exc.user_message or exc)
+        else:
+            break
+    else:
+        raise BadSignature(reason)
     try:
         event = json.loads(text)
     except ValueError:

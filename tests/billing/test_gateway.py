@@ -168,6 +168,12 @@ def test_signature_checks(fake_stripe: FakeStripe) -> None:
         verify_signature(body.replace(b"evt_1", b"evt_2"), fake_stripe.sign(body), secret)
     with pytest.raises(BadSignature):
         verify_signature(b"not json", fake_stripe.sign(b"not json"), secret)
+    # Two endpoints (the account's and Connect's), two secrets: either signs.
+    both = f"{secret}, whsec_connect"
+    assert verify_signature(body, fake_stripe.sign(body, secret="whsec_connect"), both) == event
+    assert verify_signature(body, fake_stripe.sign(body), both) == event
+    with pytest.raises(BadSignature):
+        verify_signature(body, fake_stripe.sign(body, secret="whsec_other"), both)
 
 
 @pytest.fixture
