@@ -359,6 +359,28 @@ class FakeStripe:
             events = [self.event("customer.subscription.updated", sub)]
             return events + self._subscription_invoice(sub, "subscription_cycle")
 
+    def fail_renewal(self, sub_id: str) -> list[dict[str, Any]]:
+        """The next period's invoice could not be paid: it stays open, the subscription
+        goes past_due."""
+        with self.lock:
+            sub = self.objects[sub_id]
+            item = sub["items"]["data"][0]
+            invoice = self._invoice(customer=sub["customer"],
+                                    amount=int(item["price"]["unit_amount"]),
+                                    currency=sub["currency"], pi_id=None,
+                                    subscription=sub["id"], metadata=sub["metadata"],
+                                    billing_reason="subscription_cycle", paid=False)
+            sub.update({"status": "past_due", "latest_invoice": invoice["id"]})
+            return [self.event("invoice.payment_failed", invoice),
+                    self.event("customer.subscription.updated", sub)]
+
+    def expire(self, session_id: str) -> list[dict[str, Any]]:
+        """Nobody paid within the session's lifetime."""
+        with self.lock:
+            session = self.objects[session_id]
+            session["status"] = "expired"
+            return [self.event("checkout.session.expired", session)]
+
     def cancel(self, sub_id: str) -> list[dict[str, Any]]:
         """The customer (or Stripe's dashboard) cancels the subscription now."""
         with self.lock:

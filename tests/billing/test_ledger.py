@@ -240,3 +240,24 @@ async def test_enterprise_subscribers_tickets_get_the_tier_and_promised_times(
     await Subscription.filter(id=subscription.id).update(status="canceled")
     changed = await settle_ticket_worth(platform, world.project.id, ticket.id)
     assert changed.tier == "enterprise" and changed.first_response_minutes == 60
+
+
+async def test_a_failed_renewal_makes_the_subscription_past_due(
+        client: httpx.AsyncClient, platform: Platform, world: World,
+        fake_stripe: FakeStripe) -> None:
+    plan = await Plan.create(project_id=world.project.id, kind=PlanKind.MONTHLY,
+                             name="Monthly", currency="USD", price=20000)
+    _, subscription, session = await start_subscription(platform, world.project.id,
+                                                        world.member.id, plan)
+    await fake_stripe.deliver_all(client, fake_stripe.complete_checkout(session["id"]))
+    await subscription.refresh_from_db()
+    failed = fake_stripe.fail_renewal(subscription.stripe_subscription_id)
+    responses = await fake_stripe.deliver_all(client, failed[:1])
+    assert responses[0].json()["result"] == f"subscription {subscription.id} is past_due"
+    await subscription.refresh_from_db()
+    assert subscription.status == "past_due"
+    assert await LedgerEntry.all().count() == 1  # nothing was paid
+    # Its invoice.paid twin for an unpaid invoice records nothing either.
+    unpaid = fake_stripe.event("invoice.paid", failed[0]["data"]["object"])
+    response = await fake_stripe.deliver(client, unpaid)
+    assert response.json()["result"] == "ignored: invoice not paid by a charge"

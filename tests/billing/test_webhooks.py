@@ -252,3 +252,28 @@ async def test_the_fakes_checkout_page_pays(platform: Platform, world: World, ti
     assert paid.status_code == 303 and paid.headers["location"] == "http://testserver/ok"
     assert fake_stripe.objects[session["id"]]["payment_status"] == "paid"
     assert fake_stripe.events[0]["type"] == "checkout.session.completed"
+
+
+async def test_an_expired_session_expires_the_purchase(
+        client: httpx.AsyncClient, platform: Platform, world: World, ticket: Ticket,
+        fake_stripe: FakeStripe) -> None:
+    purchase, session = await start_upgrade(platform, world.project.id, world.member.id,
+                                            ticket.id)
+    response = await fake_stripe.deliver(client, fake_stripe.expire(session["id"])[0])
+    assert response.json()["result"] == f"purchase {purchase.id} expired"
+    await purchase.refresh_from_db()
+    assert purchase.state == PurchaseState.EXPIRED
+
+
+async def test_a_delayed_payment_counts_when_it_succeeds(
+        client: httpx.AsyncClient, platform: Platform, world: World, ticket: Ticket,
+        fake_stripe: FakeStripe) -> None:
+    purchase, session = await start_upgrade(platform, world.project.id, world.member.id,
+                                            ticket.id)
+    fake_stripe.complete_checkout(session["id"])
+    succeeded = fake_stripe.event("checkout.session.async_payment_succeeded",
+                                  fake_stripe.objects[session["id"]])
+    response = await fake_stripe.deliver(client, succeeded)
+    assert response.json()["result"] == f"purchase {purchase.id} paid"
+    await ticket.refresh_from_db()
+    assert (ticket.tier, ticket.amount_paid) == ("pay_as_you_go", 5000)
