@@ -66,7 +66,8 @@ class RevenueOut(BaseModel):
 
 
 async def revenue(project: Project, *, is_sqlite: bool) -> RevenueOut:
-    month = "substr(occurred_at, 1, 7)" if is_sqlite else "to_char(occurred_at, 'YYYY-MM')"
+    month = "substr(occurred_at, 1, 7)" if is_sqlite else \
+        "to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM')"
     marker = "?" if is_sqlite else "$1"
     owed_flag = "owed_to_project" if not is_sqlite else "owed_to_project = 1"
     rows: list[dict[str, Any]] = await connections.get("default").execute_query_dict(
