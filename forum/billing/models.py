@@ -261,7 +261,9 @@ class LedgerEntry(Model):
 
     class Meta:
         table = "billing_ledger"
-        indexes = (("project_id", "occurred_at"),)
+        # The dashboards sum a period's movements from the index alone (covering).
+        indexes = (("project_id", "occurred_at", "currency", "gross", "stripe_fee",
+                    "platform_fee", "project_net"),)
 
 
 class Attribution(Model):
@@ -285,7 +287,8 @@ class Attribution(Model):
     class Meta:
         table = "billing_attributions"
         unique_together = (("entry", "user", "post_id"),)
-        indexes = (("project_id", "user_id", "created_at"),)
+        indexes = (("project_id", "user_id", "created_at"),
+                   ("project_id", "created_at", "currency", "user_id", "amount"))
 
 
 class HelpedMark(Model):
