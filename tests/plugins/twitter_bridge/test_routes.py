@@ -65,6 +65,8 @@ async def test_mentions_page_is_404_where_the_bridge_is_off(
     owner = await make_user("owner")
     await make_project("plain", owner=owner)
     assert (await client.get("/p/plain/mentions")).status_code == 404
+    home = await client.get("/p/plain")
+    assert home.status_code == 200 and "/p/plain/mentions" not in home.text
 
 
 async def test_settings_page_leads_only_and_other_projects_404(
