@@ -106,8 +106,13 @@ async def live_subscriptions(user_id: int, project_id: int) -> list[Subscription
 
 
 def _period_filter(subscription: Subscription) -> Q:
-    query = Q(subscription_id=subscription.id, kind=PurchaseKind.TICKET_UPGRADE,
-              state=PurchaseState.INCLUDED)
+    from forum.billing.worth import ENTERPRISE_KEY_PREFIX
+
+    # An enterprise plan's tickets are all covered (worth.include_enterprise_ticket):
+    # they are not upgrades counted against the plan's included ones.
+    query = (Q(subscription_id=subscription.id, kind=PurchaseKind.TICKET_UPGRADE,
+               state=PurchaseState.INCLUDED)
+             & ~Q(idempotency_key__startswith=ENTERPRISE_KEY_PREFIX))
     if subscription.current_period_start is not None:
         query &= Q(created_at__gte=subscription.current_period_start)
     if subscription.current_period_end is not None:

@@ -111,6 +111,10 @@ async def settle_ticket_worth(platform: Platform, project_id: int,
     return event
 
 
+# Tickets an enterprise plan covers as a whole: not one of the plan's counted upgrades.
+ENTERPRISE_KEY_PREFIX = "enterprise-ticket-"
+
+
 async def active_enterprise_subscription(project_id: int,
                                          user_id: int) -> Subscription | None:
     return await Subscription.filter(
@@ -127,7 +131,7 @@ async def include_enterprise_ticket(platform: Platform, project_id: int, ticket_
         return None
     plan: Plan = subscription.plan
     purchase, _ = await Purchase.get_or_create(
-        idempotency_key=f"included-{ticket_id}-{subscription.id}",
+        idempotency_key=f"{ENTERPRISE_KEY_PREFIX}{ticket_id}-{subscription.id}",
         defaults={"project_id": project_id, "user_id": requester_id,
                   "kind": PurchaseKind.TICKET_UPGRADE, "state": PurchaseState.INCLUDED,
                   "ticket_id": ticket_id, "plan_id": plan.id,

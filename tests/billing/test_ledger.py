@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from forum import events
+from forum.billing.checkout import included_left
 from forum.billing.ledger import balanced, percent_of
 from forum.billing.models import (
     BillingSettings,
@@ -216,7 +217,7 @@ async def test_enterprise_subscribers_tickets_get_the_tier_and_promised_times(
         fake_stripe: FakeStripe) -> None:
     plan = await Plan.create(project_id=world.project.id, kind=PlanKind.ENTERPRISE,
                              name="Enterprise", currency="USD", price=600000,
-                             upgrade_priority=1,
+                             upgrade_priority=1, included_upgrades=2,
                              response_targets={"1": [60, 240], "2": [240, 480]})
     _, subscription, session = await start_subscription(platform, world.project.id,
                                                         world.member.id, plan)
@@ -232,6 +233,9 @@ async def test_enterprise_subscribers_tickets_get_the_tier_and_promised_times(
     # Idempotent; and someone without the plan gets nothing.
     await include_enterprise_ticket(platform, world.project.id, ticket.id, world.member.id)
     assert await Purchase.filter(ticket_id=ticket.id).count() == 1
+    # Covering the ticket is not one of the plan's counted upgrades.
+    await subscription.refresh_from_db()
+    assert await included_left(subscription, plan) == 2
     other = await open_ticket(platform, world, requester=world.outsider)
     await other.refresh_from_db()
     assert other.tier == "free"
