@@ -16,7 +16,7 @@ import jinja2
 
 from forum.events import Event
 from forum.gates import Attempt, Draft, Flair, Screening, Verdict, is_unguarded
-from forum.hookspecs import UnreadPosts
+from forum.hookspecs import TicketFacts, UnreadPosts
 from forum.plugins import PluginManager
 from forum.search import SearchBackend, build_search
 from forum.settings import Settings
@@ -128,6 +128,19 @@ class Platform:
             for topic_id, posts in (answer or {}).items():
                 found.setdefault(topic_id, posts)  # the first answer for a topic wins
         return found
+
+    async def ticket_facts(self, project_id: int, *, number: int | None = None,
+                           ticket_id: int | None = None) -> TicketFacts | None:
+        """What the support queue says about a ticket of the project, found by its number
+        or its id (``forum_ticket_facts``; the first answer wins), or None."""
+        results = self.plugins.pm.hook.forum_ticket_facts(
+            project_id=project_id, number=number, ticket_id=ticket_id, platform=self)
+        for index, result in enumerate(results):
+            answer = await result if inspect.isawaitable(result) else result
+            if answer is not None:
+                _close_unawaited(results[index + 1:])
+                return answer
+        return None
 
 
 def _close_unawaited(results: list[Any]) -> None:

@@ -22,7 +22,6 @@ from tortoise.transactions import in_transaction
 
 from forum import events
 from forum.billing.models import Attribution, BillingSettings, HelpedMark, LedgerEntry, LedgerKind
-from forum.billing.worth import ticket_facts
 from forum.projects.models import Membership
 from forum.topics.models import Post, Topic
 from forum.topics.permissions import TEAM_ROLES
@@ -80,7 +79,7 @@ async def on_ticket_resolved(platform: Platform, project_id: int, ticket_id: int
                                         kind=LedgerKind.PAYMENT).order_by("id")
     if not payments:
         return 0
-    facts = await ticket_facts(platform, project_id, ticket_id=ticket_id)
+    facts = await platform.ticket_facts(project_id, ticket_id=ticket_id)
     if facts is None:
         return 0
     shares = await credited_posts(project_id, ticket_id, facts.topic_id, facts.requester_id)
@@ -153,7 +152,7 @@ async def reverse_for_entries(platform: Platform, entries: list[LedgerEntry]) ->
         by_ticket.setdefault((row.project_id, row.ticket_id), []  # type: ignore[attr-defined]
                              ).append(row)
     for (project_id, ticket_id), rows in by_ticket.items():
-        facts = await ticket_facts(platform, project_id, ticket_id=ticket_id)
+        facts = await platform.ticket_facts(project_id, ticket_id=ticket_id)
         await _announce(platform, rows, facts.reference if facts else f"#{ticket_id}")
     return len(created)
 

@@ -9,7 +9,6 @@ so a second click reuses the open Checkout Session instead of opening another.
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -44,19 +43,6 @@ if TYPE_CHECKING:
 LIVE_STATUSES = ("active", "trialing", "past_due")  # a subscription that still serves
 CLOSED_TICKET_STATES = ("draft", "solved", "closed")
 OPENING_GRACE = timedelta(seconds=60)  # a click while another is opening the session waits
-
-
-async def ticket_facts(platform: Platform, project_id: int, number: int | None = None,
-                       ticket_id: int | None = None) -> TicketFacts | None:
-    """What the support queue says about a ticket (the first answer that is not None)."""
-    results = platform.plugins.pm.hook.forum_ticket_facts(
-        project_id=project_id, number=number, ticket_id=ticket_id, platform=platform)
-    found: TicketFacts | None = None
-    for result in results:
-        answer = await result if inspect.isawaitable(result) else result
-        if found is None and answer is not None:
-            found = answer
-    return found
 
 
 @dataclass(frozen=True)
@@ -453,7 +439,7 @@ async def purchase_done_url(platform: Platform, purchase: Purchase) -> str | Non
     if purchase.state == PurchaseState.PENDING:
         return None
     if purchase.ticket_id is not None:
-        facts = await ticket_facts(platform, purchase.project_id,  # type: ignore[attr-defined]
+        facts = await platform.ticket_facts(purchase.project_id,  # type: ignore[attr-defined]
                                    ticket_id=purchase.ticket_id)
         if facts is not None:
             return facts.url
@@ -476,6 +462,6 @@ async def purchase_title(platform: Platform, purchase: Purchase) -> str:
         return f"The {plan.name} plan" if plan else "A support plan"
     facts = None
     if purchase.ticket_id is not None:
-        facts = await ticket_facts(platform, purchase.project_id,  # type: ignore[attr-defined]
+        facts = await platform.ticket_facts(purchase.project_id,  # type: ignore[attr-defined]
                                    ticket_id=purchase.ticket_id)
     return f"Priority support for {facts.reference}" if facts else "Priority support"

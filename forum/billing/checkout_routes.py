@@ -69,7 +69,7 @@ async def form_of(request: Request) -> dict[str, str]:
 async def _ticket(request: Request, user: User | None
                   ) -> tuple[ProjectAccess, TicketFacts, str]:
     access = await access_project(user, request.path_params["slug"])
-    facts = await checkout.ticket_facts(platform_of(request), access.project.id,
+    facts = await platform_of(request).ticket_facts(access.project.id,
                                         number=request.path_params["number"])
     if facts is None:
         raise NotFound("No such ticket.")

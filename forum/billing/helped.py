@@ -9,7 +9,6 @@ queue).
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,19 +24,6 @@ if TYPE_CHECKING:
     from forum.accounts.models import User
     from forum.hookspecs import TicketFacts
     from forum.platform import Platform
-
-
-async def ticket_facts(platform: Platform, project_id: int, *, number: int | None = None,
-                       ticket_id: int | None = None) -> TicketFacts | None:
-    """The support queue's facts about a ticket: the first answer that is not None."""
-    results = platform.plugins.pm.hook.forum_ticket_facts(
-        project_id=project_id, number=number, ticket_id=ticket_id, platform=platform)
-    found: TicketFacts | None = None
-    for result in results:
-        answer = await result if inspect.isawaitable(result) else result
-        if found is None and answer is not None:
-            found = answer
-    return found
 
 
 @dataclass(frozen=True)
@@ -63,7 +49,7 @@ async def access_helped_ticket(platform: Platform, user: User | None, slug: str,
         raise NotFound("No such ticket.") from None
     if not is_team(access):
         raise Forbidden("Only the project's team may mark the posts that helped.")
-    facts = await ticket_facts(platform, access.project.id, number=wanted)
+    facts = await platform.ticket_facts(access.project.id, number=wanted)
     if facts is None or facts.project_id != access.project.id:
         raise NotFound("No such ticket.")
     return HelpedTicket(access, facts)

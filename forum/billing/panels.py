@@ -11,9 +11,8 @@ billing currency, and a currency it was also paid in gets its own revenue chart.
 
 from __future__ import annotations
 
-import inspect
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tortoise.expressions import RawSQL
 from tortoise.functions import Sum
@@ -139,10 +138,5 @@ async def customer_panels(project_id: int, user_id: int, months: int, platform: 
 
 
 async def _reference(platform: Platform, project_id: int, ticket_id: int) -> str:
-    facts: Any = None
-    for result in platform.plugins.pm.hook.forum_ticket_facts(
-            project_id=project_id, number=None, ticket_id=ticket_id, platform=platform):
-        facts = await result if inspect.isawaitable(result) else result
-        if facts is not None:
-            break
-    return str(facts.reference) if facts is not None else f"ticket {ticket_id}"
+    facts = await platform.ticket_facts(project_id, ticket_id=ticket_id)
+    return facts.reference if facts is not None else f"ticket {ticket_id}"

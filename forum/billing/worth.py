@@ -7,8 +7,7 @@ queue (``TicketWorthChanged``). Being absolute, it can run any number of times i
 
 from __future__ import annotations
 
-import inspect
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tortoise.transactions import in_transaction
 
@@ -25,24 +24,10 @@ from forum.billing.models import (
 )
 
 if TYPE_CHECKING:
-    from forum.hookspecs import TicketFacts
     from forum.platform import Platform
 
 TIER_RANK = {"free": 0, "pay_as_you_go": 1, "subscription": 2, "enterprise": 3}
 ACTIVE_SUBSCRIPTION = ("active", "trialing", "past_due")
-
-
-async def ticket_facts(platform: Platform, project_id: int, *, number: int | None = None,
-                       ticket_id: int | None = None) -> TicketFacts | None:
-    """The support queue's facts about a ticket (first answer wins), without importing it."""
-    answers: list[Any] = platform.plugins.pm.hook.forum_ticket_facts(
-        project_id=project_id, number=number, ticket_id=ticket_id, platform=platform)
-    for answer in answers:
-        if inspect.isawaitable(answer):
-            answer = await answer
-        if answer is not None:
-            return answer
-    return None
 
 
 async def project_currency(project_id: int) -> str:
@@ -96,7 +81,7 @@ async def settle_ticket_worth(platform: Platform, project_id: int,
     if enterprise:
         wanted = priority
         if wanted is None:
-            facts = await ticket_facts(platform, project_id, ticket_id=ticket_id)
+            facts = await platform.ticket_facts(project_id, ticket_id=ticket_id)
             wanted = facts.priority if facts is not None else None
         for plan in enterprise:
             targets = (plan.response_targets or {}).get(str(wanted))
