@@ -14,18 +14,16 @@ from __future__ import annotations
 
 import base64
 import secrets
-import socket
-import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
+
+from tests.fake_server import Served
 
 CLIENT_ID = "Iv1.fakeclient0001"
 CLIENT_SECRET = "fake-client-secret"
@@ -161,31 +159,4 @@ class FakeGitHub:
         ])
 
 
-class ServedFake:
-    """Run the fake with uvicorn on a free loopback port in a background thread."""
-
-    def __init__(self, fake: FakeGitHub) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        port = self.sock.getsockname()[1]
-        fake.url = f"http://127.0.0.1:{port}"
-        config = uvicorn.Config(fake.app(), host="127.0.0.1", port=port, lifespan="off",
-                                ws="none", http="h11", log_level="warning",
-                                access_log=False)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run,
-                                       kwargs={"sockets": [self.sock]}, daemon=True)
-
-    def __enter__(self) -> ServedFake:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the fake GitHub did not start")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self.sock.close()
+ServedFake = Served  # kept for the tests that name it

@@ -24,7 +24,6 @@ import itertools
 import json
 import re
 import secrets
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -34,11 +33,12 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
+
+from tests.fake_server import Served
 
 FIXTURES = Path("/work/shared/fixtures/stripe/fixtures3.json")
 API_KEY = "sk_test_fake"
@@ -739,34 +739,7 @@ class FakeStripe:
         ])
 
 
-class ServedFake:
-    """Run the fake with uvicorn on a free loopback port in a background thread."""
-
-    def __init__(self, fake: FakeStripe) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        port = self.sock.getsockname()[1]
-        fake.url = f"http://127.0.0.1:{port}"
-        config = uvicorn.Config(fake.app(), host="127.0.0.1", port=port, lifespan="off",
-                                ws="none", http="h11", log_level="warning",
-                                access_log=False)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run,
-                                       kwargs={"sockets": [self.sock]}, daemon=True)
-
-    def __enter__(self) -> ServedFake:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the fake Stripe did not start")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self.sock.close()
+ServedFake = Served  # kept for the tests that name it
 
 
 def stripe_settings(fake: FakeStripe) -> dict[str, Any]:

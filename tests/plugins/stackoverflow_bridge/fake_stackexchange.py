@@ -16,18 +16,16 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import socket
-import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from tests.fake_server import Served
 
 PREFIX = "/2.3"
 
@@ -159,31 +157,4 @@ class FakeStackExchange:
         ])
 
 
-class ServedFake:
-    """Run the fake with uvicorn on a free loopback port in a background thread."""
-
-    def __init__(self, fake: FakeStackExchange) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        port = self.sock.getsockname()[1]
-        fake.url = f"http://127.0.0.1:{port}"
-        config = uvicorn.Config(fake.app(), host="127.0.0.1", port=port, lifespan="off",
-                                ws="none", http="h11", log_level="warning",
-                                access_log=False)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run,
-                                       kwargs={"sockets": [self.sock]}, daemon=True)
-
-    def __enter__(self) -> ServedFake:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the fake Stack Exchange API did not start")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self.sock.close()
+ServedFake = Served  # kept for the tests that name it

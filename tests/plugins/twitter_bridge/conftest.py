@@ -13,6 +13,7 @@ from forum.platform import Platform
 from forum.projects.plugin_settings import do_save_plugin_settings, do_toggle_plugin
 from plugins.twitter_bridge.sources import BridgeSettings
 from tests.factories import make_project, make_user
+from tests.fake_server import Served
 from tests.plugins.twitter_bridge.fakes import (
     BLUESKY_HANDLE,
     BLUESKY_PASSWORD,
@@ -22,7 +23,6 @@ from tests.plugins.twitter_bridge.fakes import (
     FakeBluesky,
     FakeMastodon,
     FakeX,
-    Served,
 )
 
 NAME = "twitter_bridge"

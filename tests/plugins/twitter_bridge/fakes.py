@@ -18,14 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import threading
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -332,30 +329,3 @@ class FakeBluesky(Fake):
         ])
 
 
-class Served:
-    """Serve a fake with uvicorn on a free loopback port in a background thread."""
-
-    def __init__(self, fake: Fake) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        port = self.sock.getsockname()[1]
-        fake.url = f"http://127.0.0.1:{port}"
-        config = uvicorn.Config(fake.app(), host="127.0.0.1", port=port, lifespan="off",
-                                ws="none", http="h11", log_level="warning", access_log=False)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run,
-                                       kwargs={"sockets": [self.sock]}, daemon=True)
-
-    def __enter__(self) -> Served:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the fake did not start")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self.sock.close()
