@@ -14,8 +14,9 @@ from starlette.routing import BaseRoute
 from forum.hookspecs import CronDefinition, JobDefinition, ModelApp, PluginSettings, hookimpl
 from forum.jobs import JobContext
 from forum.projects.plugin_settings import projects_with_plugin
+from forum.projects.service import project_by_slug
 from plugins.stackoverflow_bridge import routes
-from plugins.stackoverflow_bridge.poll import NAME, BridgeSettings, poll_project
+from plugins.stackoverflow_bridge.poll import NAME, BridgeSettings, PollReport, poll_project
 
 PLUGIN_NAME = NAME
 POLL_MINUTES = set(range(0, 60, 10))
@@ -75,13 +76,19 @@ def forum_cli(cli: click.Group) -> None:
     from forum.platform import Platform
 
     @cli.command("stackoverflow-poll")
-    @click.argument("project_id", type=int)
+    @click.argument("project")
     @pass_platform
-    def stackoverflow_poll(platform: Platform, project_id: int) -> None:
-        """Poll Stack Overflow for one project now and print the outcome."""
-        report = run_with_db(platform, lambda: poll_project(platform, project_id))
-        if report.status == "disabled":
-            fail(f"no project {project_id} with the Stack Overflow bridge switched on")
+    def stackoverflow_poll(platform: Platform, project: str) -> None:
+        """Poll Stack Overflow for one project (its slug) now and print the outcome."""
+
+        async def run() -> PollReport | None:
+            found = await project_by_slug(project)
+            return None if found is None else await poll_project(platform, found.id)
+
+        report = run_with_db(platform, run)
+        if report is None or report.status == "disabled":
+            fail(f"no project {project!r} with the Stack Overflow bridge switched on")
+            return
         if report.status == "error":
             fail(report.summary())
         click.echo(report.summary())

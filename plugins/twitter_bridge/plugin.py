@@ -4,7 +4,7 @@ X, Mastodon and Bluesky become threads on the forum, optionally answered with th
 Jobs: ``twitter_bridge.poll_all`` (cron, every five minutes) queues
 ``twitter_bridge.poll`` per project and configured network; ``twitter_bridge.reply``
 answers one mention. Pages: ``/p/{slug}/mentions`` and ``/p/{slug}/mentions/settings``.
-Command: ``forum mentions-poll PROJECT_ID [--source x|mastodon|bluesky]``.
+Command: ``forum mentions-poll PROJECT [--source x|mastodon|bluesky]`` (the project's slug).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from forum.hookspecs import (
     PluginSettings,
     hookimpl,
 )
+from forum.projects.service import project_by_slug
 from plugins.twitter_bridge import poll, replies, routes
 from plugins.twitter_bridge.sources import SOURCES, BridgeSettings
 
@@ -71,15 +72,20 @@ def forum_cli(cli: click.Group) -> None:
     from forum.platform import Platform
 
     @cli.command("mentions-poll")
-    @click.argument("project_id", type=int)
+    @click.argument("project")
     @click.option("--source", "sources", type=click.Choice(SOURCES), multiple=True,
                   help="Only these networks (default: every configured one).")
     @pass_platform
-    def mentions_poll(platform: Platform, project_id: int, sources: tuple[str, ...]) -> None:
-        """Poll X, Mastodon and Bluesky for one project's mentions now."""
-        lines = run_with_db(platform, lambda: poll.poll_now(platform, project_id,
-                                                             list(sources)))
+    def mentions_poll(platform: Platform, project: str, sources: tuple[str, ...]) -> None:
+        """Poll X, Mastodon and Bluesky for one project's (its slug) mentions now."""
+
+        async def run() -> list[str] | None:
+            found = await project_by_slug(project)
+            return None if found is None else await poll.poll_now(platform, found.id,
+                                                                  list(sources))
+
+        lines = run_with_db(platform, run)
         if lines is None:
-            fail(f"no project {project_id} with the social mentions bridge switched on")
+            fail(f"no project {project!r} with the social mentions bridge switched on")
             return
         click.echo("\n".join(lines) if lines else "no network is configured")

@@ -1,4 +1,4 @@
-"""``forum stackoverflow-poll <project id>``: one poll now, its outcome printed."""
+"""``forum stackoverflow-poll <project slug>``: one poll now, its outcome printed."""
 
 from __future__ import annotations
 
@@ -31,10 +31,10 @@ def with_db(platform: Platform, work: Callable[[], Awaitable[Any]]) -> Any:
 
 def test_poll_command(platform: Platform, api: FakeStackExchange, tmp_path: Path,
                       database_url: str) -> None:
-    async def setup() -> int:
-        return (await bridge_on(platform, tags="rust")).id
+    async def setup() -> str:
+        return (await bridge_on(platform, tags="rust")).slug
 
-    project_id = with_db(platform, setup)
+    slug = with_db(platform, setup)
     api.add(so_question(1, "Borrow checker and closures", datetime.now(UTC) - timedelta(hours=1),
                         tags=["rust"]))
     env = {"FORUM_DATABASE_URL": database_url, "FORUM_DATA_DIR": str(tmp_path),
@@ -42,12 +42,12 @@ def test_poll_command(platform: Platform, api: FakeStackExchange, tmp_path: Path
            "FORUM_CONFIG_FILE": str(tmp_path / "absent.toml"), "FORUM_REDIS_URL": "",
            "FORUM_STACKEXCHANGE_API_URL": api.api_url}
     runner = CliRunner()
-    done = runner.invoke(cli, ["stackoverflow-poll", str(project_id)], env=env,
+    done = runner.invoke(cli, ["stackoverflow-poll", slug], env=env,
                          catch_exceptions=False)
     assert done.exit_code == 0, done.output
     assert "polled: 1 new" in done.output
     assert [r.params["tagged"] for r in api.requests] == ["rust"]
-    missing = runner.invoke(cli, ["stackoverflow-poll", "999999"], env=env,
+    missing = runner.invoke(cli, ["stackoverflow-poll", "nope"], env=env,
                             catch_exceptions=False)
     assert missing.exit_code == 1
-    assert "no project 999999 with the Stack Overflow bridge switched on" in missing.output
+    assert "no project 'nope' with the Stack Overflow bridge switched on" in missing.output
