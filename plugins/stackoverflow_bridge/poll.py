@@ -223,8 +223,10 @@ def provider_name(site: str) -> str:
 
 
 async def import_question(platform: Platform, project: Any, settings: BridgeSettings,
-                          question: Question) -> MirroredQuestion | None:
-    """Mirror one question as a topic; None if it already is (or is being) mirrored."""
+                          question: Question, now: datetime | None = None
+                          ) -> MirroredQuestion | None:
+    """Mirror one question as a topic; None if it already is (or is being) mirrored.
+    ``now``: the poll's clock (its counts are fresh as of then)."""
     created = datetime.fromtimestamp(question.creation_date, UTC)
     owner = question.owner
     known = owner is not None and owner.user_id is not None \
@@ -240,7 +242,7 @@ async def import_question(platform: Platform, project: Any, settings: BridgeSett
             score=question.score, answer_count=question.answer_count,
             is_answered=question.is_answered, accepted_answer_id=question.accepted_answer_id,
             licence=licence_for(created).name, created_at=created,
-            refreshed_at=datetime.now(UTC))
+            refreshed_at=now or datetime.now(UTC))
     except IntegrityError:
         return None
     try:
@@ -293,7 +295,7 @@ async def poll_new(platform: Platform, project: Any, settings: BridgeSettings,
                     question.creation_date == fromdate and question.question_id in seen_before):
                 continue  # seen in an earlier poll
             try:
-                if await import_question(platform, project, settings, question):
+                if await import_question(platform, project, settings, question, now):
                     report.imported += 1
             except Exception:  # one bad question never stops the others
                 log.exception("stackoverflow: question %s not imported into project %s",

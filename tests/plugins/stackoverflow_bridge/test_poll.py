@@ -20,7 +20,7 @@ from tests.plugins.stackoverflow_bridge.fake_stackexchange import (
     so_question,
 )
 
-NOW = datetime.now(UTC).replace(microsecond=0)
+NOW = datetime.now(UTC).replace(microsecond=0)  # the polls under test run on this clock
 
 
 def ago(**delta: float) -> datetime:
