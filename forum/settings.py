@@ -96,7 +96,10 @@ class Settings(BaseSettings):
     stripe_webhook_secret: SecretStr = SecretStr("")
     stripe_api_base: str = ""  # e.g. stripe-mock or a proxy; empty: Stripe itself
 
-    # Bridges (plugins): Stack Exchange API
+    # Bridges (plugins): may a project's settings point them at private or local addresses
+    # (a GitHub Enterprise Server on this network)? Off: only public hosts.
+    allow_private_outbound: bool = False
+    # Stack Exchange API
     stackexchange_key: SecretStr = SecretStr("")
     stackexchange_api_url: str = "https://api.stackexchange.com/2.3"
 

@@ -38,6 +38,7 @@ PLUGIN_API = (
     "forum.jobs",  # the package itself: JobContext (not forum.jobs.models or .embedded)
     "forum.web.templating",
     "forum.web.errors",
+    "forum.web.outbound",  # requests to addresses a project chose
     "forum.web.api",
     "forum.cli",
     "forum.platform",

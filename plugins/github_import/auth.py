@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import httpx
 import jwt
 
 from plugins.github_import.client import GitHubClient, GitHubError
@@ -51,7 +52,8 @@ class InstallationTokens:
         self.tokens.clear()
 
     async def token(self, api_url: str, app_id: str, private_key_pem: str,
-                    installation_id: str) -> str:
+                    installation_id: str,
+                    transport: httpx.AsyncBaseTransport | None = None) -> str:
         key = (api_url.rstrip("/"), str(app_id), str(installation_id))
         cached = self.tokens.get(key)
         if cached is not None and cached[1] - MARGIN > time.time():
@@ -61,7 +63,7 @@ class InstallationTokens:
             cached = self.tokens.get(key)
             if cached is not None and cached[1] - MARGIN > time.time():
                 return cached[0]
-            async with GitHubClient(api_url) as bare:
+            async with GitHubClient(api_url, transport=transport) as bare:
                 answer = await bare.create_installation_token(
                     installation_id, app_jwt(app_id, private_key_pem))
             token = answer.get("token")

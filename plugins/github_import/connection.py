@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from cryptography.fernet import Fernet, InvalidToken
 from pydantic import BaseModel, Field
 
+from forum.web.outbound import outbound_transport
 from plugins.github_import.auth import installation_tokens
 from plugins.github_import.client import DEFAULT_API_URL, GitHubClient
 from plugins.github_import.models import AuthMode, Connection
@@ -120,15 +121,19 @@ class Credentials:
 def client_for(platform: Platform, connection: Connection) -> GitHubClient:
     """A client authenticated as the connection says (close it after use)."""
     api_url = connection.api_url or DEFAULT_API_URL
+    # The API URL is the project's choice (GitHub Enterprise Server): no private hosts.
+    transport = outbound_transport(platform.settings)
     if connection.mode == AuthMode.APP:
         app_id, installation = connection.app_id, connection.installation_id
         key = unseal(platform, connection.private_key_sealed)
 
         async def provider() -> str:
-            return await installation_tokens.token(api_url, app_id, key, installation)
+            return await installation_tokens.token(api_url, app_id, key, installation,
+                                                   transport=transport)
 
-        return GitHubClient(api_url, token_provider=provider)
-    return GitHubClient(api_url, token=unseal(platform, connection.token_sealed))
+        return GitHubClient(api_url, token_provider=provider, transport=transport)
+    return GitHubClient(api_url, token=unseal(platform, connection.token_sealed),
+                        transport=transport)
 
 
 def webhook_secret(platform: Platform, connection: Connection) -> str:

@@ -16,6 +16,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
@@ -30,6 +31,7 @@ from forum.projects.plugin_settings import (
 from forum.topics.permissions import Viewer
 from forum.topics.service import access_topic, import_reply, import_topic
 from forum.web.errors import UserError
+from forum.web.outbound import outbound_transport
 from plugins.twitter_bridge.bluesky import BlueskySource
 from plugins.twitter_bridge.mastodon import MastodonSource
 from plugins.twitter_bridge.models import ImportedMention, SourceState
@@ -53,21 +55,25 @@ DEFAULT_WAIT = timedelta(seconds=60)  # a 429 without a reset time
 MAX_WAIT = timedelta(hours=24)
 
 
-def build_source(settings: BridgeSettings, source: str) -> MentionSource:
+def build_source(settings: BridgeSettings, source: str,
+                 transport: httpx.AsyncBaseTransport | None = None) -> MentionSource:
     """The adapter for ``source`` from a project's settings (AuthFailed/Malformed when
-    they are incomplete)."""
+    they are incomplete). ``transport``: ``outbound_transport(platform.settings)``, since
+    the addresses are the project's choice."""
     if source == "x":
         return XSource(bearer_token=settings.secret("x_bearer_token"),
                        query=settings.x_search_query, user_id=settings.x_user_id,
                        reply_token=settings.secret("x_reply_token"),
-                       api_url=settings.x_api_url)
+                       api_url=settings.x_api_url, transport=transport)
     if source == "mastodon":
         return MastodonSource(instance_url=settings.mastodon_instance_url,
-                              access_token=settings.secret("mastodon_access_token"))
+                              access_token=settings.secret("mastodon_access_token"),
+                              transport=transport)
     if source == "bluesky":
         return BlueskySource(service_url=settings.bluesky_service_url,
                              handle=settings.bluesky_handle,
-                             app_password=settings.secret("bluesky_app_password"))
+                             app_password=settings.secret("bluesky_app_password"),
+                             transport=transport)
     raise Malformed(f"unknown source {source!r}")
 
 
@@ -147,7 +153,7 @@ async def poll_source(platform: Platform, project_id: int, source: str) -> int:
                  state.not_before)
         return 0
     try:
-        adapter = build_source(settings, source)
+        adapter = build_source(settings, source, outbound_transport(platform.settings))
         page = await adapter.fetch(state.cursor)
     except RateLimited as exc:
         await SourceState.filter(id=state.id).update(not_before=wait_until(exc, now))

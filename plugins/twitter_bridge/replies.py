@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from forum.jobs import JobContext
 from forum.platform import Platform
 from forum.projects.plugin_settings import plugin_project
+from forum.web.outbound import outbound_transport
 from plugins.twitter_bridge.models import ImportedMention, SourceState
 from plugins.twitter_bridge.poll import (
     NAME,
@@ -103,7 +104,7 @@ async def reply_to_mention(platform: Platform, mention_id: int) -> str:
     link = f"{platform.settings.public_url}/p/{project.slug}/t/{row.topic_id}"
     text = reply_text(settings, row.author_handle, link)
     try:
-        adapter = build_source(settings, row.source)
+        adapter = build_source(settings, row.source, outbound_transport(platform.settings))
         external_id = await adapter.reply(as_mention(row, link), text, idempotency_key(row))
     except RateLimited as exc:
         if row.source == "x":

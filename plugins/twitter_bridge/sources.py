@@ -19,6 +19,8 @@ from typing import Any, Protocol
 import httpx
 from pydantic import BaseModel, Field, SecretStr, field_serializer, field_validator
 
+from forum.web.outbound import PrivateAddressRefused
+
 SOURCES = ("x", "mastodon", "bluesky")
 SOURCE_NAMES = {"x": "X", "mastodon": "Mastodon", "bluesky": "Bluesky"}
 TIMEOUT = httpx.Timeout(20.0)  # per request; the tests shorten it
@@ -163,7 +165,8 @@ class SourceError(Exception):
 
 
 class AuthFailed(SourceError):
-    """401/403: the token expired or was revoked. The source is marked failing."""
+    """401/403: the token expired or was revoked, or the address set is refused (a private
+    host). The source is marked failing."""
 
 
 class RateLimited(SourceError):
@@ -267,6 +270,8 @@ def short_error(response: httpx.Response) -> str:
 async def send(client: httpx.AsyncClient, request: httpx.Request, network: str) -> httpx.Response:
     try:
         return await client.send(request)
+    except PrivateAddressRefused as exc:
+        raise AuthFailed(f"{network}: {exc}") from None
     except httpx.HTTPError as exc:
         never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
         raise Transient(f"{network} could not be reached: {type(exc).__name__}",

@@ -109,6 +109,7 @@ def forum_server(tmp_path_factory: pytest.TempPathFactory,
         "FORUM_RUN_EMBEDDED_WORKER": "1",
         "FORUM_JOB_POLL_SECONDS": "0.2",
         "FORUM_LOG_LEVEL": "WARNING",
+        "FORUM_ALLOW_PRIVATE_OUTBOUND": "1",  # the fakes of outside services are local
     })
     forum = Path(sys.executable).parent / "forum"
     log = data_dir / "server.log"

@@ -48,6 +48,7 @@ def server_env(server: ForumServer) -> dict[str, str]:
     env.update({"FORUM_DATA_DIR": str(server.data_dir),
                 "FORUM_DATABASE_URL": f"sqlite://{server.data_dir / 'forum.sqlite3'}",
                 "FORUM_SECRET_KEY": SECRET_KEY,
+                "FORUM_ALLOW_PRIVATE_OUTBOUND": "1",
                 "FORUM_CONFIG_FILE": str(server.data_dir / "forum.toml")})
     return env
 

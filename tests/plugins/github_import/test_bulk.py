@@ -163,6 +163,7 @@ async def test_rate_limits_are_waited_out_and_said(
 def forum(tmp_path: Path, database_url: str) -> Callable[..., Result]:
     env = {"FORUM_DATABASE_URL": database_url, "FORUM_DATA_DIR": str(tmp_path),
            "FORUM_SECRET_KEY": "test-secret-key-not-for-production",
+           "FORUM_ALLOW_PRIVATE_OUTBOUND": "1",
            "FORUM_CONFIG_FILE": str(tmp_path / "absent.toml"), "FORUM_REDIS_URL": "",
            "FORUM_BASE_URL": "http://testserver"}
 

@@ -182,7 +182,8 @@ def test_settings_schema_defaults() -> None:
 @pytest.fixture
 def env(database_url: str, tmp_path: Path) -> dict[str, str]:
     return {"FORUM_DATABASE_URL": database_url, "FORUM_DATA_DIR": str(tmp_path),
-            "FORUM_SECRET_KEY": "cli-test-secret", "FORUM_BASE_URL": "http://testserver",
+            "FORUM_SECRET_KEY": "cli-test-secret",
+            "FORUM_ALLOW_PRIVATE_OUTBOUND": "1", "FORUM_BASE_URL": "http://testserver",
             "FORUM_CONFIG_FILE": str(tmp_path / "none.toml")}
 
 
@@ -260,3 +261,15 @@ async def test_project_home_links_the_github_page_for_leads_only(
     assert 'href="/p/demo/github"' in home.text and "the GitHub plugin is off" in home.text
     await login(member)
     assert 'href="/p/demo/github"' not in (await client.get("/p/demo")).text
+
+
+async def test_an_api_url_on_this_machine_is_refused_unless_the_operator_allows_it(
+        platform: Platform, db: None, fake_github: FakeGitHub) -> None:
+    connection = await link_repo(platform, fake_github)
+    allowed = await check_connection(platform, connection)  # as the test settings allow
+    assert "The token reaches" in allowed.lines[-1]
+    calls = len(fake_github.calls)
+    platform.settings = platform.settings.model_copy(update={"allow_private_outbound": False})
+    result = await check_connection(platform, connection)
+    assert not result.ok and "private or local address" in result.lines[0]
+    assert len(fake_github.calls) == calls  # nothing reached the fake
