@@ -16,9 +16,10 @@ if TYPE_CHECKING:
 
 @hookimpl
 def forum_routes() -> list[BaseRoute]:
-    from forum.billing import checkout_routes, customer_routes, plan_routes
+    from forum.billing import checkout_routes, consulting_routes, customer_routes, plan_routes
 
-    return [*plan_routes.routes(), *checkout_routes.routes(), *customer_routes.routes()]
+    return [*plan_routes.routes(), *checkout_routes.routes(), *customer_routes.routes(),
+            *consulting_routes.routes()]
 
 
 @hookimpl

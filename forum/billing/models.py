@@ -308,6 +308,38 @@ class HelpedMark(Model):
         unique_together = (("post", "ticket_id"),)
 
 
+class BookingState(StrEnum):
+    REQUESTED = "requested"  # the customer asked, the team member has not answered
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"  # by the team member: the hours are given back
+    CANCELLED = "cancelled"  # by either side before it starts: the hours are given back
+
+
+class ConsultingBooking(Model):
+    """Consulting hours a plan includes, booked by its customer with a team member. The
+    hours count against the billing period in which they were booked."""
+
+    id = fields.IntField(primary_key=True)
+    project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
+        "forum.Project", related_name="consulting_bookings", on_delete=fields.CASCADE)
+    subscription: fields.ForeignKeyRelation[Subscription] = fields.ForeignKeyField(
+        "forum.Subscription", related_name="consulting_bookings", on_delete=fields.CASCADE)
+    customer: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "forum.User", related_name="consulting_booked", on_delete=fields.CASCADE)
+    consultant: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "forum.User", related_name="consulting_given", on_delete=fields.CASCADE)
+    starts_at = fields.DatetimeField()
+    hours = fields.SmallIntField()
+    note = fields.TextField(default="")
+    state = fields.CharEnumField(BookingState, max_length=12, default=BookingState.REQUESTED)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "billing_consulting_bookings"
+        indexes = (("subscription_id", "created_at"), ("project_id", "starts_at"))
+
+
 def as_dict(model: Model, *names: str) -> dict[str, Any]:
     """Selected fields of a row, for logs and JSON."""
     return {name: getattr(model, name) for name in names}

@@ -6,7 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from forum.billing.models import BuyerPurpose, PlanKind
 
@@ -265,3 +272,32 @@ class UpgradeOfferOut(BaseModel):
     buyer_profile_needed: bool
     discount_percent: int
     options: list[UpgradeOptionOut]
+
+
+# Consulting hours
+
+
+class BookingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    consultant: str = Field(min_length=1, max_length=30, description="A team member's username")
+    starts_at: AwareDatetime
+    hours: int = Field(ge=1, le=40)
+    note: str = Field(default="", max_length=2000)
+
+
+class BookingOut(BaseModel):
+    id: int
+    customer: str
+    consultant: str
+    starts_at: datetime
+    hours: int
+    note: str
+    state: str
+
+
+class ConsultingOut(BaseModel):
+    hours_included: int = Field(description="Per billing period; 0 without such a plan")
+    hours_left: int
+    team: list[str]
+    bookings: list[BookingOut]

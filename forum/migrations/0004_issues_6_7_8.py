@@ -1,7 +1,7 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
-from forum.billing.models import BuyerPurpose, LedgerKind, PlanKind, PurchaseKind, PurchaseState
+from forum.billing.models import BookingState, BuyerPurpose, LedgerKind, PlanKind, PurchaseKind, PurchaseState
 from forum.notifications.models import NotificationKind
 from forum.reputation.recognition_models import ThankYouKind
 from forum.topics.models import TopicKind
@@ -177,6 +177,24 @@ class Migration(migrations.Migration):
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
             options={'table': 'billing_subscriptions', 'app': 'forum', 'indexes': [Index(fields=['project_id', 'user_id', 'status'])], 'pk_attr': 'id', 'table_description': "A customer's plan with a project. ``amount`` per billing period, never below the"},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ConsultingBooking',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('project', fields.ForeignKeyField('forum.Project', source_field='project_id', db_constraint=True, to_field='id', related_name='consulting_bookings', on_delete=OnDelete.CASCADE)),
+                ('subscription', fields.ForeignKeyField('forum.Subscription', source_field='subscription_id', db_constraint=True, to_field='id', related_name='consulting_bookings', on_delete=OnDelete.CASCADE)),
+                ('customer', fields.ForeignKeyField('forum.User', source_field='customer_id', db_constraint=True, to_field='id', related_name='consulting_booked', on_delete=OnDelete.CASCADE)),
+                ('consultant', fields.ForeignKeyField('forum.User', source_field='consultant_id', db_constraint=True, to_field='id', related_name='consulting_given', on_delete=OnDelete.CASCADE)),
+                ('starts_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('hours', fields.SmallIntField()),
+                ('note', fields.TextField(default='', unique=False)),
+                ('state', fields.CharEnumField(default=BookingState.REQUESTED, description='REQUESTED: requested\nCONFIRMED: confirmed\nDECLINED: declined\nCANCELLED: cancelled', enum_type=BookingState, max_length=12)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'billing_consulting_bookings', 'app': 'forum', 'indexes': [Index(fields=['subscription_id', 'created_at']), Index(fields=['project_id', 'starts_at'])], 'pk_attr': 'id', 'table_description': 'Consulting hours a plan includes, booked by its customer with a team member. The'},
             bases=['Model'],
         ),
         ops.CreateModel(
