@@ -32,6 +32,6 @@ def forum_template_outlets() -> dict[str, str]:
 @hookimpl(trylast=True)  # after the project and its tickets exist
 async def forum_demo(platform: Platform, project_id: int, user_ids: dict[str, int]
                      ) -> list[str]:
-    from forum.billing.demo import seed_plans
+    from forum.billing.demo import seed_history, seed_plans
 
-    return await seed_plans(project_id)
+    return [*await seed_plans(project_id), *await seed_history(platform, project_id, user_ids)]
