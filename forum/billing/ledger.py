@@ -9,9 +9,13 @@ rows come out the same.
 For every row gross = stripe_fee + platform_fee + project_net. A payment's platform fee is
 the Connect application fee when Stripe took one; without a connected account the platform
 collected everything, its fee is computed from the platform's percentage and the row is
-``owed_to_project``. Refunds and disputes are negative rows that take back the payment's
-fees in proportion, cumulatively (so a charge refunded in parts ends at exactly zero), with
-integer arithmetic; what rounding leaves goes to the project net.
+``owed_to_project``. Refunds and disputes are negative rows. The platform's fee goes back in
+proportion, cumulatively (so a charge refunded in parts returns exactly the whole fee), with
+integer arithmetic. Stripe's fee is what Stripe's own balance transaction for the movement
+says: Stripe keeps its processing fee on a refund (0 unless the refund's balance
+transaction, when expanded, shows a fee returned), and charges a dispute fee, returned only
+if the balance transaction of a won dispute says so. So a fully refunded charge leaves the
+project the Stripe fee it paid, as it does at Stripe.
 """
 
 from __future__ import annotations
@@ -60,19 +64,29 @@ def _expanded(value: Any) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+def _fee_of(transactions: list[Any], withdrawn: bool) -> int:
+    """Stripe's fee on the balance transactions that took money (``withdrawn``) or gave it
+    back; ids that are not expanded count as no fee."""
+    return sum(int(t.get("fee") or 0) for t in transactions
+               if isinstance(t, dict) and (int(t.get("amount") or 0) < 0) == withdrawn)
+
+
 def _movements(charge: dict[str, Any], disputes: list[dict[str, Any]]
-               ) -> list[tuple[int, str, LedgerKind, int]]:
-    """The charge's refunds and disputes, oldest first: (created, id, kind, amount)."""
-    found: list[tuple[int, str, LedgerKind, int]] = []
+               ) -> list[tuple[int, str, LedgerKind, int, int]]:
+    """The charge's refunds and disputes, oldest first: (created, id, kind, amount, Stripe's
+    fee on it: what a refund's fee returned (negative) or a dispute's fee)."""
+    found: list[tuple[int, str, LedgerKind, int, int]] = []
     refunds = (_expanded(charge.get("refunds")) or {}).get("data") or []
     for refund in refunds:
         if isinstance(refund, dict) and refund.get("status") not in {"failed", "canceled"}:
             found.append((int(refund.get("created") or 0), str(refund["id"]),
-                          LedgerKind.REFUND, int(refund.get("amount") or 0)))
+                          LedgerKind.REFUND, int(refund.get("amount") or 0),
+                          _fee_of([refund.get("balance_transaction")], True)))
     for dispute in disputes:
         if dispute.get("charge") == charge["id"]:
             found.append((int(dispute.get("created") or 0), str(dispute["id"]),
-                          LedgerKind.DISPUTE, int(dispute.get("amount") or 0)))
+                          LedgerKind.DISPUTE, int(dispute.get("amount") or 0),
+                          _fee_of(dispute.get("balance_transactions") or [], True)))
     found.sort()
     return found
 
@@ -115,7 +129,8 @@ async def reconcile_charge(charge: dict[str, Any], disputes: list[dict[str, Any]
 
 
 async def _reverse(payment: LedgerEntry,
-                   movements: list[tuple[int, str, LedgerKind, int]]) -> list[LedgerEntry]:
+                   movements: list[tuple[int, str, LedgerKind, int, int]]
+                   ) -> list[LedgerEntry]:
     new: list[LedgerEntry] = []
     gross = payment.gross
     if gross <= 0:
@@ -125,24 +140,21 @@ async def _reverse(payment: LedgerEntry,
                                                                     flat=True)
     existing = {str(value) for value in found}
     taken = 0
-    for created, object_id, kind, amount in movements:
+    for created, object_id, kind, amount, stripe_fee in movements:
         before, taken = taken, min(taken + max(amount, 0), gross)
         if object_id in existing or taken == before:
             continue
         back = taken - before
-
-        def share(part: int, before: int = before, taken: int = taken) -> int:
-            return part * taken // gross - part * before // gross
-
-        fee, platform = share(payment.stripe_fee), share(payment.platform_fee)
+        platform = (payment.platform_fee * taken // gross
+                    - payment.platform_fee * before // gross)
         new.append(await LedgerEntry.create(
             project_id=payment.project_id, user_id=payment.user_id,  # type: ignore[attr-defined]
             kind=kind, purpose=payment.purpose,
             purchase_id=payment.purchase_id,  # type: ignore[attr-defined]
             subscription_id=payment.subscription_id,  # type: ignore[attr-defined]
-            ticket_id=payment.ticket_id, gross=-back, stripe_fee=-fee,
+            ticket_id=payment.ticket_id, gross=-back, stripe_fee=stripe_fee,
             stripe_fee_known=payment.stripe_fee_known, platform_fee=-platform,
-            project_net=-(back - fee - platform), currency=payment.currency,
+            project_net=-back - stripe_fee + platform, currency=payment.currency,
             stripe_object_id=object_id, reverses=payment,
             owed_to_project=payment.owed_to_project, occurred_at=stamp(created)))
     return new
@@ -161,14 +173,18 @@ async def _disputes_won(payment: LedgerEntry,
             continue
         closed = max([int(t.get("created") or 0) for t in dispute.get("balance_transactions")
                       or [] if isinstance(t, dict)] or [int(dispute.get("created") or 0)])
+        # The money comes back; the dispute fee only if Stripe's reinstating transaction
+        # returns it (a negative fee).
+        fee_back = _fee_of(dispute.get("balance_transactions") or [], False)
         new.append(await LedgerEntry.create(
             project_id=lost.project_id, user_id=lost.user_id,  # type: ignore[attr-defined]
             kind=LedgerKind.DISPUTE_REVERSAL, purpose=lost.purpose,
             purchase_id=lost.purchase_id,  # type: ignore[attr-defined]
             subscription_id=lost.subscription_id,  # type: ignore[attr-defined]
-            ticket_id=lost.ticket_id, gross=-lost.gross, stripe_fee=-lost.stripe_fee,
+            ticket_id=lost.ticket_id, gross=-lost.gross, stripe_fee=fee_back,
             stripe_fee_known=lost.stripe_fee_known, platform_fee=-lost.platform_fee,
-            project_net=-lost.project_net, currency=lost.currency, stripe_object_id=won_id,
+            project_net=-lost.gross - fee_back + lost.platform_fee, currency=lost.currency,
+            stripe_object_id=won_id,
             reverses=payment, owed_to_project=lost.owed_to_project,
             occurred_at=stamp(closed)))
     return new

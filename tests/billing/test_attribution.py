@@ -161,14 +161,16 @@ async def test_a_refund_after_the_credit_takes_it_back_in_proportion(
     await on_ticket_resolved(platform, world.project.id, ticket.id)
     await fake_stripe.deliver_all(client, fake_stripe.refund(charge, 1000))
     credited = await Attribution.all().order_by("id")
-    assert [a.amount for a in credited] == [4575, -915]  # 4575 * (4575 - 915) / 4575
+    # The refund takes back 1000 less the platform's 5% (Stripe keeps its fee): net -950.
+    assert [a.amount for a in credited] == [4575, -950]
     refund = await LedgerEntry.get(kind="refund")
-    assert refund.project_net == -915
+    assert refund.project_net == -950
     assert credited[1].entry_id == refund.id  # type: ignore[attr-defined]
-    assert [e.amount for e in credits.seen] == [4575, -915]
+    assert [e.amount for e in credits.seen] == [4575, -950]
     await fake_stripe.deliver_all(client, fake_stripe.refund(charge))
+    # Fully refunded, the project is left with Stripe's fee to pay: no credit stays.
     assert sum(a.amount for a in await Attribution.all()) == 0
-    assert credits.seen[-1].amount == -3660
+    assert credits.seen[-1].amount == -3625
 
 
 async def test_a_refund_before_the_credit_is_followed_at_once(
@@ -179,5 +181,6 @@ async def test_a_refund_before_the_credit_is_followed_at_once(
     await accept(ticket, helper)
     await on_ticket_resolved(platform, world.project.id, ticket.id)
     amounts = [a.amount for a in await Attribution.all().order_by("id")]
-    assert amounts[0] == 4575 and sum(amounts) == 4575 - 2288  # what is left of the net
+    # What is left of the net: 4575 - (2500 - 125 of the platform's fee back).
+    assert amounts[0] == 4575 and sum(amounts) == 4575 - 2375
     assert await on_ticket_resolved(platform, world.project.id, ticket.id) == 0

@@ -63,7 +63,7 @@ def test_percent_rounds_half_up() -> None:
     assert percent_of(999, Decimal("2.5")) == 25
 
 
-async def test_partial_refunds_take_back_fees_in_proportion_and_end_at_zero(
+async def test_partial_refunds_return_the_platform_fee_and_stripe_keeps_its_own(
         client: httpx.AsyncClient, platform: Platform, world: World, ticket: Ticket,
         fake_stripe: FakeStripe) -> None:
     purchase, charge = await pay(client, platform, world, ticket, fake_stripe, amount=3333)
@@ -73,9 +73,9 @@ async def test_partial_refunds_take_back_fees_in_proportion_and_end_at_zero(
     platform.plugins.pm.register(_Recorder(seen), name="recorder")
     await fake_stripe.deliver_all(client, fake_stripe.refund(charge, 1000))
     first = await LedgerEntry.get(kind=LedgerKind.REFUND)
-    # 1000/3333 of 127 = 38.1 -> 38, of 167 = 50.1 -> 50; the rest is the project's.
+    # 1000/3333 of the platform's 167 = 50.1 -> 50 goes back; Stripe keeps its fee.
     assert (first.gross, first.stripe_fee, first.platform_fee, first.project_net) == (
-        -1000, -38, -50, -912)
+        -1000, 0, -50, -950)
     assert first.reverses_id == payment.id  # type: ignore[attr-defined]
     assert first.ticket_id == ticket.id and first.purchase_id == purchase.id  # type: ignore[attr-defined]
     await ticket.refresh_from_db()
@@ -84,7 +84,8 @@ async def test_partial_refunds_take_back_fees_in_proportion_and_end_at_zero(
     await fake_stripe.deliver_all(client, fake_stripe.refund(charge))
     rows = await LedgerEntry.all()
     assert len(rows) == 4 and all(balanced(r) for r in rows)
-    assert totals(rows) == (0, 0, 0, 0)
+    # Everything went back but Stripe's fee, which the project paid.
+    assert totals(rows) == (0, 127, 0, -127)
     await ticket.refresh_from_db()
     assert (ticket.tier, ticket.amount_paid) == ("free", 0)
     await purchase.refresh_from_db()
@@ -112,16 +113,18 @@ async def test_a_dispute_lost_then_won(client: httpx.AsyncClient, platform: Plat
     response = await fake_stripe.deliver(client, created)
     assert response.json()["result"] == f"charge {charge}: 1 new ledger rows"
     dispute = await LedgerEntry.get(kind=LedgerKind.DISPUTE)
+    # Stripe's dispute fee (15.00, on the dispute's balance transaction) is a cost.
     assert (dispute.gross, dispute.stripe_fee, dispute.platform_fee, dispute.project_net) == (
-        -5000, -175, -250, -4575)
+        -5000, 1500, -250, -6250)
     await ticket.refresh_from_db()
     assert ticket.tier == "free"
     await fake_stripe.deliver_all(client, fake_stripe.close_dispute(created["data"]["object"]["id"],
                                                                    won=True))
     won = await LedgerEntry.get(kind=LedgerKind.DISPUTE_REVERSAL)
-    assert (won.gross, won.project_net) == (5000, 4575)
+    assert (won.gross, won.stripe_fee, won.project_net) == (5000, 0, 4750)
     rows = await LedgerEntry.all()
-    assert totals(rows) == (5000, 175, 250, 4575) and all(balanced(r) for r in rows)
+    # Won: the money is back, the dispute fee stays paid (Stripe returned none).
+    assert totals(rows) == (5000, 1675, 250, 3075) and all(balanced(r) for r in rows)
     await ticket.refresh_from_db()
     assert (ticket.tier, ticket.amount_paid) == ("pay_as_you_go", 5000)
 
