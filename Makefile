@@ -19,9 +19,10 @@ run: $(STAMP)
 	$(BIN)/forum demo
 	$(BIN)/forum serve
 
-## Install and start Redis, PostgreSQL and Chromium if needed, then run every test
+## Install and start Redis, PostgreSQL and Chromium if needed, then run every test on
+## SQLite and on PostgreSQL at once (scripts/test_both.sh)
 test: $(STAMP) services
-	$(MAKE) --no-print-directory test-sqlite test-postgres
+	bash scripts/test_both.sh $(PYTEST_ARGS)
 
 services:
 	bash scripts/services.sh start
@@ -37,9 +38,15 @@ lint: $(STAMP)
 	$(BIN)/mypy forum plugins
 	$(BIN)/lint-imports
 
+# One script per area, each printing its figures against a baseline measured in the same run.
+BENCH_SCRIPTS ?= topics search cooking reputation support_queue digest billing dashboard \
+	github_webhooks github_import stackoverflow
+
 bench: $(STAMP)
 	bash scripts/services.sh bench-tools
 	$(BIN)/python bench/run.py
+	@for script in $(BENCH_SCRIPTS); do \
+		echo "== bench/$$script.py"; $(BIN)/python bench/$$script.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
