@@ -114,6 +114,7 @@ def main() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="forum-bench-github-"))
     settings = Settings(data_dir=data_dir, database_url=f"sqlite://{data_dir / 'forum.sqlite3'}",
                         secret_key="bench-secret-key-not-for-production",
+                        allow_private_outbound=True,  # the fake GitHub is on 127.0.0.1
                         run_embedded_worker=False, base_url="http://bench")
     try:
         asyncio.run(run(settings, args.issues))
