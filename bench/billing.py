@@ -18,10 +18,8 @@ import argparse
 import asyncio
 import json
 import shutil
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -29,36 +27,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.measure import run_requests, throughput  # noqa: E402
+
 
 def emit(**figures: Any) -> None:
     print(json.dumps(figures), flush=True)
-
-
-async def run_requests(client: Any, make: Any, total: int, concurrency: int
-                       ) -> tuple[float, list[float]]:
-    """Send ``total`` requests from ``concurrency`` tasks; wall seconds and latencies (ms)."""
-    latencies: list[float] = []
-    counter = iter(range(total))
-
-    async def worker() -> None:
-        for n in counter:
-            method, path, kwargs, expected = make(n)
-            started = time.perf_counter()
-            response = await client.request(method, path, **kwargs)
-            latencies.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == expected, (response.status_code, response.text)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return time.perf_counter() - started, latencies
-
-
-def figures(name: str, seconds: float, latencies: list[float]) -> dict[str, Any]:
-    latencies.sort()
-    return {"bench": "billing", "route": name, "requests": len(latencies),
-            "per_second": round(len(latencies) / seconds, 1),
-            "p50_ms": round(statistics.median(latencies), 2),
-            "p99_ms": round(latencies[max(0, int(len(latencies) * 0.99) - 1)], 2)}
 
 
 async def seed(settings: Any, plugins: Any, fake: Any, count: int) -> list[dict[str, Any]]:
@@ -126,14 +99,14 @@ async def measure(settings: Any, plugins: Any, fake: Any, completed: list[dict[s
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             await run_requests(client, healthz, 20, 1)  # warm up
             seconds, latencies = await run_requests(client, healthz, total * 2, concurrency)
-            trivial = figures("/healthz", seconds, latencies)
+            trivial = throughput("billing", "/healthz", seconds, latencies)
             emit(**trivial)
             for name, events in (("checkout.session.completed", completed),
                                  ("ignored type", ignored),
                                  ("duplicate", completed)):
                 seconds, latencies = await run_requests(
                     client, lambda n, events=events: post(events[n]), total, concurrency)
-                result = figures(f"/webhooks/stripe {name}", seconds, latencies)
+                result = throughput("billing", f"/webhooks/stripe {name}", seconds, latencies)
                 emit(**result, signature_checked=True,
                      ratio_per_second=round(trivial["per_second"] / result["per_second"], 1),
                      ratio_p50=round(result["p50_ms"] / trivial["p50_ms"], 1))

@@ -20,7 +20,6 @@ import json
 import random
 import shutil
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time
@@ -30,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.measure import page_latency
 
 PAYMENTS = 100_000
 REPUTATION_ROWS = 1_000_000
@@ -187,18 +188,7 @@ async def measure(settings: Any, plugins: Any, lead_id: int, requests: int) -> N
                      "/p/bench/dashboard/lead/revenue.csv"]
             trivial: dict[str, float] = {}
             for page in pages:
-                for _ in range(3):  # warm up
-                    response = await client.get(page)
-                    assert response.status_code == 200, (page, response.text[:300])
-                times = []
-                for _ in range(requests):
-                    started = time.perf_counter()
-                    response = await client.get(page)
-                    times.append((time.perf_counter() - started) * 1000)
-                    assert response.status_code == 200
-                times.sort()
-                figures = {"p50_ms": round(statistics.median(times), 2),
-                           "p99_ms": round(times[max(0, int(len(times) * 0.99) - 1)], 2)}
+                figures = await page_latency(client, page, requests, warm_up=3)
                 if page == "/healthz":
                     trivial = figures
                 emit(bench="dashboard_page", page=page, requests=requests, **figures,

@@ -18,10 +18,8 @@ import hashlib
 import hmac
 import json
 import shutil
-import statistics
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench.measure import run_requests, throughput  # noqa: E402
 
 FIXTURE = Path("/work/shared/fixtures/github/issue_comment.created.json")
 SECRET = "bench-webhook-secret"
@@ -62,33 +62,6 @@ async def seed(settings: Any, plugins: Any) -> None:
     await Tortoise.close_connections()
 
 
-async def run_requests(client: Any, make: Any, total: int, concurrency: int
-                       ) -> tuple[float, list[float]]:
-    """Send ``total`` requests from ``concurrency`` tasks; wall seconds and latencies (ms)."""
-    latencies: list[float] = []
-    counter = iter(range(total))
-
-    async def worker() -> None:
-        for _ in counter:
-            method, path, kwargs, expected = make()
-            started = time.perf_counter()
-            response = await client.request(method, path, **kwargs)
-            latencies.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == expected, (response.status_code, response.text)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return time.perf_counter() - started, latencies
-
-
-def figures(name: str, seconds: float, latencies: list[float]) -> dict[str, Any]:
-    latencies.sort()
-    return {"bench": "github_webhooks", "route": name, "requests": len(latencies),
-            "per_second": round(len(latencies) / seconds, 1),
-            "p50_ms": round(statistics.median(latencies), 2),
-            "p99_ms": round(latencies[max(0, int(len(latencies) * 0.99) - 1)], 2)}
-
-
 async def measure(settings: Any, plugins: Any, payload: dict[str, Any], deliveries: int,
                   concurrency: int) -> None:
     import httpx
@@ -100,12 +73,12 @@ async def measure(settings: Any, plugins: Any, payload: dict[str, Any], deliveri
     body = json.dumps(payload).encode()
     signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
 
-    def webhook() -> tuple[str, str, dict[str, Any], int]:
+    def webhook(n: int) -> tuple[str, str, dict[str, Any], int]:
         headers = {"X-GitHub-Event": "issue_comment", "X-GitHub-Delivery": str(uuid.uuid4()),
                    "X-Hub-Signature-256": signature, "Content-Type": "application/json"}
         return "POST", "/webhooks/github", {"content": body, "headers": headers}, 202
 
-    def healthz() -> tuple[str, str, dict[str, Any], int]:
+    def healthz(n: int) -> tuple[str, str, dict[str, Any], int]:
         return "GET", "/healthz", {}, 200
 
     app = create_app(settings, platform=build_platform(settings, plugins))
@@ -115,10 +88,10 @@ async def measure(settings: Any, plugins: Any, payload: dict[str, Any], deliveri
             await run_requests(client, healthz, 20, 1)  # warm up
             await run_requests(client, webhook, 20, 1)
             seconds, latencies = await run_requests(client, healthz, deliveries, concurrency)
-            trivial = figures("/healthz", seconds, latencies)
+            trivial = throughput("github_webhooks", "/healthz", seconds, latencies)
             emit(**trivial)
             seconds, latencies = await run_requests(client, webhook, deliveries, concurrency)
-            accepted = figures("/webhooks/github", seconds, latencies)
+            accepted = throughput("github_webhooks", "/webhooks/github", seconds, latencies)
             emit(**accepted, signature_checked=True, stored=await Delivery.all().count(),
                  ratio_per_second=round(trivial["per_second"] / accepted["per_second"], 1),
                  ratio_p50=round(accepted["p50_ms"] / trivial["p50_ms"], 1))

@@ -24,7 +24,6 @@ import random
 import resource
 import shutil
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time
@@ -34,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.measure import page_latency
 
 LEDGER_ROWS = 1_000_000
 VOTES = 100_000
@@ -185,17 +186,7 @@ async def measure_pages(settings: Any, plugins: Any, requests: int) -> None:
                      "/p/bench/privileges"]
             trivial: dict[str, float] = {}
             for page in pages:
-                for _ in range(5):  # warm up
-                    assert (await client.get(page)).status_code == 200, page
-                times = []
-                for _ in range(requests):
-                    started = time.perf_counter()
-                    response = await client.get(page)
-                    times.append((time.perf_counter() - started) * 1000)
-                    assert response.status_code == 200
-                times.sort()
-                figures = {"p50_ms": round(statistics.median(times), 2),
-                           "p99_ms": round(times[max(0, int(len(times) * 0.99) - 1)], 2)}
+                figures = await page_latency(client, page, requests, warm_up=5)
                 if page == "/healthz":
                     trivial = figures
                 emit(bench="reputation_page", page=page, requests=requests, **figures,
