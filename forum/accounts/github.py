@@ -168,8 +168,8 @@ async def _link(user: User, profile: GitHubProfile) -> None:
 
 async def _claim_staged(platform: Platform, user: User, profile: GitHubProfile) -> None:
     """A staged user (forum/accounts/staged.py) signing in for the first time: GitHub's
-    primary, verified address replaces the placeholder when no one else has it, and the
-    account is verified; what was staged for them (draft tickets) is theirs already."""
+    primary, verified address replaces the @staged.invalid one when no one else has it,
+    and the account is verified; what was staged for them (draft tickets) is theirs."""
     if profile.email is None or not profile.email_verified or email_problem(profile.email):
         return
     if await User.exists(email=profile.email):

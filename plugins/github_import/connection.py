@@ -43,7 +43,7 @@ DEFAULT_TEMPLATE = (
     "response: {expected_response}. For a faster answer, see the support plans: "
     "{plans_url}\n\nThis issue is closed here; the conversation goes on at the link above."
 )
-PLACEHOLDERS = ("author", "project", "link", "reference", "expected_response", "plans_url",
+TEMPLATE_FIELDS = ("author", "project", "link", "reference", "expected_response", "plans_url",
                 "issue_url")
 
 
@@ -60,12 +60,12 @@ class GitHubSettings(BaseModel):
         default=False, description="Comment on the linked issue when the topic is closed.")
     comment_template: str = Field(
         default=DEFAULT_TEMPLATE, max_length=4000,
-        description="The bot's comment on an imported issue. Placeholders: "
-        + ", ".join("{" + p + "}" for p in PLACEHOLDERS) + ".")
+        description="The bot's comment on an imported issue. Fields you can use: "
+        + ", ".join("{" + p + "}" for p in TEMPLATE_FIELDS) + ".")
 
 
 def fill_template(template: str, values: dict[str, str]) -> str:
-    """Replace the known ``{placeholders}``; anything else in braces stays as written."""
+    """Fill in the known ``{fields}``; anything else in braces stays as written."""
     return re.sub(r"\{([a-z_]+)\}",
                   lambda m: values.get(m.group(1), m.group(0)), template)
 

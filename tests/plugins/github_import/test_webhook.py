@@ -98,7 +98,7 @@ async def test_lock_and_private_when_the_project_says_so(
     assert [m for m, _, _ in writes] == ["POST", "POST", "PATCH", "PUT"]
     assert writes[3][1] == f"{ISSUE_PATH}/lock"
     assert writes[0][2]["body"].startswith(f"See http://testserver/p/demo/t/{link.topic_id} (")
-    assert writes[0][2]["body"].endswith("{nope}")  # unknown placeholders stay as written
+    assert writes[0][2]["body"].endswith("{nope}")  # unknown fields stay as written
     topic = await Topic.get(id=link.topic_id)
     assert topic.plugin_data["support_queue"] == {"private": True}
     assert await TopicEvent.filter(topic_id=topic.id, kind="github.lock").exists()
