@@ -34,9 +34,15 @@ def queue_of(platform: Platform) -> ArqQueue:
 
 
 async def run_burst(platform: Platform, *, manage_db: bool = False) -> ForumWorker:
-    """Run a worker until the queue is empty, then shut it down as ``forum worker`` does."""
+    """Run a worker until the queue is empty, then shut it down as ``forum worker`` does.
+
+    Its cron entries are dropped: the sample plugin's every-minute tick would otherwise run
+    whenever a test crosses a minute and count as one more completed job. The cron tests
+    build their own worker.
+    """
     worker = build_worker(platform, burst=True, poll_delay=0.01, handle_signals=False,
                           manage_db=manage_db)
+    worker.cron_jobs = []
     try:
         await asyncio.wait_for(worker.async_run(), timeout=30)
     finally:
@@ -233,6 +239,7 @@ async def test_backlog_leaves_out_jobs_a_worker_is_running(
 
 async def run_burst_until_empty_except_delayed(platform: Platform) -> None:
     worker = build_worker(platform, poll_delay=0.01, handle_signals=False, manage_db=False)
+    worker.cron_jobs = []  # as in run_burst
     task = asyncio.create_task(worker.async_run())
     try:
         deadline = time.monotonic() + 10
