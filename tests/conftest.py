@@ -87,6 +87,7 @@ def database_template(tmp_path_factory: pytest.TempPathFactory) -> str:
         url = support.pg_url_for(POSTGRES_URL, name)
         asyncio.run(_build_schema(base_settings(tmp_path_factory.mktemp("tpl"), url), plugins))
         yield url
+        _drop_spent_databases()
         support.pg_execute(POSTGRES_URL, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         return
     path = tmp_path_factory.mktemp("tpl") / "template.sqlite3"
@@ -94,14 +95,31 @@ def database_template(tmp_path_factory: pytest.TempPathFactory) -> str:
     yield str(path)
 
 
+_spent_databases: list[str] = []
+SPENT_DATABASES_KEPT = 25
+
+
+def _drop_spent_databases() -> None:
+    while _spent_databases:
+        support.pg_execute(POSTGRES_URL,
+                           f"DROP DATABASE IF EXISTS {_spent_databases.pop()} WITH (FORCE)")
+
+
 @pytest.fixture
 def database_url(database_template: str, tmp_path: Path) -> Iterator[str]:
     if BACKEND == "postgres":
         name = f"forum_t_{uuid.uuid4().hex[:10]}"
         template = database_template.rsplit("/", 1)[1]
-        support.pg_execute(POSTGRES_URL, f"CREATE DATABASE {name} TEMPLATE {template}")
+        # FILE_COPY copies the template's files instead of logging every block (WAL_LOG,
+        # PostgreSQL 15's default). A CREATE right after a DROP waits about a second on the
+        # server, so spent databases are dropped in batches: together these took each
+        # test's set-up from about 0.9 s to 0.1 s.
+        support.pg_execute(POSTGRES_URL,
+                           f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY")
         yield support.pg_url_for(POSTGRES_URL, name)
-        support.pg_execute(POSTGRES_URL, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        _spent_databases.append(name)
+        if len(_spent_databases) >= SPENT_DATABASES_KEPT:
+            _drop_spent_databases()
         return
     path = tmp_path / "forum.sqlite3"
     shutil.copy(database_template, path)
