@@ -229,7 +229,7 @@ class StripeGateway:
 
     async def retrieve_charge(self, id: str) -> dict[str, Any]:
         return await self._call(self.client.v1.charges.retrieve_async(
-            id, {"expand": ["balance_transaction", "refunds"]}))
+            id, {"expand": ["balance_transaction", "refunds", "application_fee"]}))
 
     async def retrieve_dispute(self, id: str) -> dict[str, Any]:
         return await self._call(self.client.v1.disputes.retrieve_async(id))

@@ -11,7 +11,10 @@ the Connect application fee when Stripe took one; without a connected account th
 collected everything, its fee is computed from the platform's percentage and the row is
 ``owed_to_project``. Refunds and disputes are negative rows. The platform's fee goes back in
 proportion, cumulatively (so a charge refunded in parts returns exactly the whole fee), with
-integer arithmetic. Stripe's fee is what Stripe's own balance transaction for the movement
+integer arithmetic. With Connect, Stripe returns an application fee only when the refund
+asked for it (``refund_application_fee``): the fee given back is then never more than the
+charge's expanded ``application_fee.amount_refunded`` says, so a refund made without it
+leaves the platform its fee, as at Stripe. Stripe's fee is what Stripe's own balance transaction for the movement
 says: Stripe keeps its processing fee on a refund (0 unless the refund's balance
 transaction, when expanded, shows a fee returned), and charges a dispute fee, returned only
 if the balance transaction of a won dispute says so. So a fully refunded charge leaves the
@@ -123,30 +126,43 @@ async def reconcile_charge(charge: dict[str, Any], disputes: list[dict[str, Any]
             stripe_object_id=charge["id"], owed_to_project=owed,
             occurred_at=stamp(charge.get("created")))
         new.append(payment)
-    new += await _reverse(payment, _movements(charge, disputes))
+    new += await _reverse(payment, _movements(charge, disputes), _fee_refunded(charge))
     new += await _disputes_won(payment, disputes)
     return new
 
 
+def _fee_refunded(charge: dict[str, Any]) -> int | None:
+    """How much of the Connect application fee Stripe has given back, when the charge was
+    read with its ``application_fee`` expanded; None when unknown (then in proportion)."""
+    fee = _expanded(charge.get("application_fee"))
+    if fee is None or fee.get("amount_refunded") is None:
+        return None
+    return int(fee["amount_refunded"])
+
+
 async def _reverse(payment: LedgerEntry,
-                   movements: list[tuple[int, str, LedgerKind, int, int]]
-                   ) -> list[LedgerEntry]:
+                   movements: list[tuple[int, str, LedgerKind, int, int]],
+                   fee_refunded: int | None = None) -> list[LedgerEntry]:
     new: list[LedgerEntry] = []
     gross = payment.gross
     if gross <= 0:
         return new
     found: list[Any] = await LedgerEntry.filter(
         stripe_object_id__in=[m[1] for m in movements]).values_list("stripe_object_id",
-                                                                    flat=True)
-    existing = {str(value) for value in found}
-    taken = 0
+                                                                    "platform_fee")
+    existing = {str(object_id): -int(fee) for object_id, fee in found}
+    taken = returned = 0
     for created, object_id, kind, amount, stripe_fee in movements:
         before, taken = taken, min(taken + max(amount, 0), gross)
-        if object_id in existing or taken == before:
+        if object_id in existing:
+            returned += existing[object_id]
+            continue
+        if taken == before:
             continue
         back = taken - before
-        platform = (payment.platform_fee * taken // gross
-                    - payment.platform_fee * before // gross)
+        # What should have gone back by now, less what the rows before this one gave back.
+        platform = max(_fee_back(payment, taken, fee_refunded) - returned, 0)
+        returned += platform
         new.append(await LedgerEntry.create(
             project_id=payment.project_id, user_id=payment.user_id,  # type: ignore[attr-defined]
             kind=kind, purpose=payment.purpose,
@@ -158,6 +174,15 @@ async def _reverse(payment: LedgerEntry,
             stripe_object_id=object_id, reverses=payment,
             owed_to_project=payment.owed_to_project, occurred_at=stamp(created)))
     return new
+
+
+def _fee_back(payment: LedgerEntry, taken: int, fee_refunded: int | None) -> int:
+    """The platform fee given back once ``taken`` of the payment went back: in proportion,
+    and with Connect never more than Stripe refunded of the application fee."""
+    back = payment.platform_fee * taken // payment.gross
+    if fee_refunded is not None and not payment.owed_to_project:
+        back = min(back, fee_refunded)
+    return back
 
 
 async def _disputes_won(payment: LedgerEntry,

@@ -205,6 +205,19 @@ class FakeStripe:
                        "refunded": False, "disputed": False, "source": None,
                        "refunds": {"object": "list", "data": [], "has_more": False,
                                    "url": f"/v1/charges/{ch_id}/refunds"}})
+        if application_fee_amount is not None:
+            fee = shape("application_fee")
+            fee.update({"id": new_id("fee"), "amount": application_fee_amount,
+                        "amount_refunded": 0, "refunded": False, "charge": ch_id,
+                        "account": destination, "currency": currency, "created": self.now(),
+                        "fee_source": {"charge": ch_id, "type": "charge"},
+                        "balance_transaction": None,
+                        "refunds": {"object": "list", "data": [], "has_more": False,
+                                    "url": "/v1/application_fees/{fee_id}/refunds"}})
+            self.objects[fee["id"]] = fee
+            charge["application_fee"] = fee["id"]
+        else:
+            charge["application_fee"] = None
         self.objects[pi_id] = pi
         self.objects[ch_id] = charge
         return pi, charge
@@ -387,13 +400,27 @@ class FakeStripe:
             self._cancel_subscription(self.objects[sub_id])
             return [self.events[-1]]
 
-    def refund(self, charge_id: str, amount: int | None = None) -> list[dict[str, Any]]:
-        """Refund ``amount`` (all that is left by default) of a charge."""
+    def refund(self, charge_id: str, amount: int | None = None, *,
+               refund_application_fee: bool = False) -> list[dict[str, Any]]:
+        """Refund ``amount`` (all that is left by default) of a charge. As at Stripe, a
+        Connect application fee goes back only with ``refund_application_fee``: in
+        proportion, the rest of it on a refund of what is left."""
         with self.lock:
             charge = self.objects[charge_id]
             left = charge["amount"] - charge["amount_refunded"]
             amount = left if amount is None else amount
             assert 0 < amount <= left, "refund more than is left"
+            fee = self.objects.get(str(charge.get("application_fee")))
+            if refund_application_fee and fee is not None:
+                back = fee["amount"] - fee["amount_refunded"] if amount == left \
+                    else fee["amount"] * amount // charge["amount"]
+                fee_refund = shape("fee_refund")
+                fee_refund.update({"id": new_id("fr"), "amount": back, "fee": fee["id"],
+                                   "currency": fee["currency"], "created": self.now()})
+                self.objects[fee_refund["id"]] = fee_refund
+                fee["amount_refunded"] += back
+                fee["refunded"] = fee["amount_refunded"] == fee["amount"]
+                fee["refunds"]["data"].insert(0, fee_refund["id"])
             refund = shape("refund")
             re_id = new_id("re")
             txn = self._balance_transaction(re_id, -amount, charge["currency"], type="refund",

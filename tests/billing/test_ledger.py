@@ -94,6 +94,45 @@ async def test_partial_refunds_return_the_platform_fee_and_stripe_keeps_its_own(
     assert all(e.purpose == "ticket_upgrade" and e.ticket_id == ticket.id for e in seen)
 
 
+async def test_with_connect_the_platform_keeps_its_fee_unless_stripe_refunded_it(
+        client: httpx.AsyncClient, platform: Platform, world: World, ticket: Ticket,
+        fake_stripe: FakeStripe) -> None:
+    _, charge = await pay(client, platform, world, ticket, fake_stripe, amount=4000,
+                          connected_account="acct_x")
+    payment = await LedgerEntry.get(stripe_object_id=charge)
+    assert (payment.platform_fee, payment.owed_to_project) == (200, False)
+    # Refunded in Stripe's dashboard without the application fee: Stripe left it to the
+    # platform, so the project carries the whole refund.
+    await fake_stripe.deliver_all(client, fake_stripe.refund(charge, 1000))
+    first = await LedgerEntry.get(kind=LedgerKind.REFUND)
+    assert (first.gross, first.platform_fee, first.project_net) == (-1000, 0, -1000)
+    # The rest, this time with the application fee: Stripe returns what is left of it
+    # (all 200), and the ledger gives back exactly that.
+    await fake_stripe.deliver_all(client, fake_stripe.refund(charge,
+                                                             refund_application_fee=True))
+    [_, second] = await LedgerEntry.filter(kind=LedgerKind.REFUND).order_by("id")
+    assert (second.gross, second.platform_fee, second.project_net) == (-3000, -200, -2800)
+    rows = await LedgerEntry.all()
+    assert all(balanced(r) for r in rows)
+    fee = fake_stripe.objects[fake_stripe.objects[charge]["application_fee"]]
+    assert -sum(r.platform_fee for r in rows if r.kind == LedgerKind.REFUND) == \
+        fee["amount_refunded"] == 200
+    # Replayed, nothing changes.
+    await fake_stripe.deliver_all(client, list(fake_stripe.events))
+    assert await LedgerEntry.all().count() == 3
+
+
+async def test_with_connect_a_refund_with_its_fee_returns_its_share(
+        client: httpx.AsyncClient, platform: Platform, world: World, ticket: Ticket,
+        fake_stripe: FakeStripe) -> None:
+    _, charge = await pay(client, platform, world, ticket, fake_stripe, amount=4000,
+                          connected_account="acct_x")
+    await fake_stripe.deliver_all(client, fake_stripe.refund(charge, 1000,
+                                                             refund_application_fee=True))
+    refund = await LedgerEntry.get(kind=LedgerKind.REFUND)
+    assert (refund.gross, refund.platform_fee, refund.project_net) == (-1000, -50, -950)
+
+
 class _Recorder:
     def __init__(self, seen: list[events.PaymentRecorded]) -> None:
         self.seen = seen
