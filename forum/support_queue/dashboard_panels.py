@@ -194,7 +194,7 @@ async def supporter_panels(project_id: int, user_id: int, months: int,
     solved = dict(await Ticket.filter(project_id=project_id, assignee_id=user_id,
                                       solved_at__gte=since).annotate(
         month=_month("solved_at"), n=Count("id")).group_by("month").values_list("month", "n"))
-    rows = await Ticket.filter(project_id=project_id, assignee_id=user_id,
+    rows = await Ticket.filter(project_id=project_id, first_responder_id=user_id,
                                first_response_at__gte=since,
                                submitted_at__not_isnull=True).annotate(
         month=_month("first_response_at"),
@@ -206,12 +206,12 @@ async def supporter_panels(project_id: int, user_id: int, months: int,
               unit="tickets", order=10,
               note="Answered: tickets you replied on that month. Solved: tickets assigned to "
                    "you solved that month."),
-        Chart("my-first-response", "First response time on my tickets", "line", labels,
+        Chart("my-first-response", "My first responses", "line", labels,
               (Series("Median", _percentiles(rows, labels, 50)),
                Series("90th percentile", _percentiles(rows, labels, 90))),
               unit="hours", order=11,
-              note="Wall-clock hours from submission to first response, tickets assigned "
-                   "to you."),
+              note="Wall-clock hours from submission to the first response, on tickets "
+                   "where that first response was yours."),
     ]
 
 

@@ -78,6 +78,9 @@ class Ticket(Model):
     # The last reaction by a non-team member (from submission on): "waited longest" key.
     last_requester_reaction_at = fields.DatetimeField(null=True)
     first_response_at = fields.DatetimeField(null=True)
+    # The team member whose post was that first response (for "my response times").
+    first_responder: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "forum.User", related_name=False, null=True, on_delete=fields.SET_NULL)
     last_team_response_at = fields.DatetimeField(null=True)
     first_response_due_at = fields.DatetimeField(null=True)
     next_response_due_at = fields.DatetimeField(null=True)

@@ -1,7 +1,7 @@
 """Keeping a ticket's response times as people post in it (from ``PostCreated``).
 
-A team member's post is a response: it sets the first and last team response times and
-emits ``TicketResponded(by_team=True)``; a queued ticket with an assignee becomes assigned.
+A team member's post is a response: it sets the first and last team response times (and
+who gave the first) and emits ``TicketResponded(by_team=True)``; a queued ticket with an assignee becomes assigned.
 Waiting on the requester is set by the team, never inferred. The requester's post is their
 reaction: it moves the "waited since" time the queue orders by and takes a ticket waiting
 on them back into the queue. Posts by other readers are announced but change no clock.
@@ -46,6 +46,7 @@ async def record_post(platform: Platform, event: events.PostCreated,
         first = ticket.first_response_at is None
         if first:
             changes["first_response_at"] = now
+            changes["first_responder_id"] = event.author_id
         changes["last_team_response_at"] = now
         if old == TicketState.QUEUED and ticket.assignee_id is not None:  # type: ignore[attr-defined]
             changes["state"] = TicketState.ASSIGNED

@@ -40,7 +40,8 @@ async def add_ticket(s: Seeded, number: int, tier: Tier, state: TicketState, *,
                      requester: User | None = None, submitted: datetime | None = None,
                      response: timedelta | None = None, due: timedelta | datetime | None = None,
                      assignee: User | None = None, solved: datetime | None = None,
-                     replies: int = 0, project: Project | None = None) -> Ticket:
+                     replies: int = 0, project: Project | None = None,
+                     responder: User | None = None) -> Ticket:
     project = project or s.cast.project
     submitted = submitted or s.base + timedelta(minutes=number)
     topic = await make_topic(project, s.category, requester or s.cast.helper,
@@ -51,7 +52,8 @@ async def add_ticket(s: Seeded, number: int, tier: Tier, state: TicketState, *,
         topic=topic, project=project, number=number, requester=requester or s.cast.helper,
         state=state, tier=tier, submitted_at=submitted,
         first_response_at=submitted + response if response else None,
-        first_response_due_at=due_at, assignee=assignee, solved_at=solved)
+        first_responder=responder, first_response_due_at=due_at, assignee=assignee,
+        solved_at=solved)
 
 
 @pytest.fixture
@@ -67,7 +69,7 @@ async def seeded(client: httpx.AsyncClient) -> Seeded:
     await add_ticket(s, 4, free, solved, response=4 * H)
     await add_ticket(s, 5, free, solved, response=10 * H)
     await add_ticket(s, 6, ent, solved, response=H / 2, due=H, assignee=cast.supporter,
-                     solved=s.base + timedelta(days=1), replies=2)
+                     solved=s.base + timedelta(days=1), replies=2, responder=cast.supporter)
     await add_ticket(s, 7, Tier.PAY_AS_YOU_GO, TicketState.QUEUED, due=H)  # never answered
     await add_ticket(s, 8, Tier.SUBSCRIPTION, TicketState.ASSIGNED, requester=cast.other,
                      submitted=datetime.now(UTC) - timedelta(minutes=5),
@@ -142,13 +144,20 @@ async def test_supporter_figures(client: httpx.AsyncClient, login: Login,
     supporter = seeded.cast.supporter
     await make_topic(seeded.cast.project, seeded.category, seeded.cast.helper, replies=3,
                      repliers=[supporter], at=seeded.base)  # a question, not a ticket
+    # "My first responses" are those the supporter gave, whoever the ticket is assigned to:
+    # not the lead's 5 hours on a ticket assigned to the supporter, but the supporter's
+    # 1.5 hours on somebody else's.
+    await add_ticket(seeded, 9, Tier.FREE, TicketState.QUEUED, response=5 * H,
+                     assignee=supporter, responder=seeded.cast.lead)
+    await add_ticket(seeded, 10, Tier.FREE, TicketState.QUEUED, response=1.5 * H,
+                     assignee=seeded.cast.lead, responder=supporter)
     charts = await board(client, login, supporter, "supporter",
                          f"&username={supporter.username}")
     tickets = series(charts["tickets"])
     assert tickets["Answered"] == [0, 0, 0, 0, 1, 0]  # two replies on one ticket
     assert tickets["Solved"] == [0, 0, 0, 0, 1, 0]
     mine = series(charts["my-first-response"])
-    assert mine["Median"][-2] == 0.5 and mine["90th percentile"][-2] == 0.5
+    assert mine["Median"][-2] == 0.5 and mine["90th percentile"][-2] == 1.5
     # The lead sees the same board; a helper sees none.
     assert (await board(client, login, seeded.cast.lead, "supporter",
                         f"&username={supporter.username}"))["tickets"] == charts["tickets"]

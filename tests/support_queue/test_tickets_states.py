@@ -155,6 +155,8 @@ async def test_team_posts_are_responses(platform: Platform, world: World,
     second = await answer(platform, world, topic, world.maintainer, "Also: which OS?")
     again = await Ticket.get(id=ticket.id)
     assert again.first_response_at == stored.first_response_at
+    # The first responder stays the supporter, who answered first.
+    assert again.first_responder_id == world.supporter.id  # type: ignore[attr-defined]
     assert again.last_team_response_at is not None
     assert again.last_team_response_at >= stored.last_team_response_at  # type: ignore[operator]
     responded = [(e.post_id, e.by_team, e.first) for e in emitted

@@ -1,0 +1,17 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+from tortoise.fields.base import OnDelete
+from tortoise import fields
+
+class Migration(migrations.Migration):
+    dependencies = [('forum', '0004_issues_6_7_8')]
+
+    initial = False
+
+    operations = [
+        ops.AddField(
+            model_name='Ticket',
+            name='first_responder',
+            field=fields.ForeignKeyField('forum.User', source_field='first_responder_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.SET_NULL),
+        ),
+    ]
