@@ -14,11 +14,11 @@ proportion, cumulatively (so a charge refunded in parts returns exactly the whol
 integer arithmetic. With Connect, Stripe returns an application fee only when the refund
 asked for it (``refund_application_fee``): the fee given back is then never more than the
 charge's expanded ``application_fee.amount_refunded`` says, so a refund made without it
-leaves the platform its fee, as at Stripe. Stripe's fee is what Stripe's own balance transaction for the movement
-says: Stripe keeps its processing fee on a refund (0 unless the refund's balance
-transaction, when expanded, shows a fee returned), and charges a dispute fee, returned only
-if the balance transaction of a won dispute says so. So a fully refunded charge leaves the
-project the Stripe fee it paid, as it does at Stripe.
+leaves the platform its fee, as at Stripe. Stripe's fee is what Stripe's own balance
+transaction for the movement says: Stripe keeps its processing fee on a refund (0 unless the
+refund's balance transaction, when expanded, shows a fee returned), and charges a dispute
+fee, returned only if the balance transaction of a won dispute says so. So a fully refunded
+charge leaves the project the Stripe fee it paid, as it does at Stripe.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Keeping a ticket's response times as people post in it (from ``PostCreated``).
 
 A team member's post is a response: it sets the first and last team response times (and
-who gave the first) and emits ``TicketResponded(by_team=True)``; a queued ticket with an assignee becomes assigned.
+who gave the first) and emits ``TicketResponded(by_team=True)``; a queued ticket with an
+assignee becomes assigned.
 Waiting on the requester is set by the team, never inferred. The requester's post is their
 reaction: it moves the "waited since" time the queue orders by and takes a ticket waiting
 on them back into the queue. Posts by other readers are announced but change no clock.
