@@ -2,8 +2,12 @@
 instance): refused when the host is on this machine or a private network, so a tenant
 cannot make the platform reach its internal services (server-side request forgery).
 
-``outbound_transport(settings)`` is an httpx transport that checks the address behind every
-request, redirects included, just before connecting. ``FORUM_ALLOW_PRIVATE_OUTBOUND``
+``outbound_transport(settings)`` is an httpx transport whose connections are opened by
+``PinnedBackend``: it resolves the host once, refuses unless every address is public, and
+connects to the address it checked. So every request, redirects included, is checked at the
+moment it connects, and a name that resolves to a public address for the check and to a
+private one a moment later (DNS rebinding) cannot slip through: there is no second lookup.
+TLS still verifies the certificate against the host's name. ``FORUM_ALLOW_PRIVATE_OUTBOUND``
 lifts the rule, for an installation whose GitHub Enterprise Server sits on its own network.
 """
 
@@ -12,8 +16,10 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+import httpcore
 import httpx
 
 if TYPE_CHECKING:
@@ -31,39 +37,64 @@ def is_public_address(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-async def check_public_host(host: str, port: int) -> None:
-    """Raise ``PrivateAddressRefused`` unless every address of ``host`` is public."""
+async def public_address(host: str, port: int) -> str:
+    """The address to connect to for ``host``: its first, once every address it resolves to
+    is public; else ``PrivateAddressRefused``."""
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port,
                                                              type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise httpx.ConnectError(f"cannot resolve {host}: {exc}") from None
-    for info in infos:
-        address = str(info[4][0])
+        raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from None
+    addresses = [str(info[4][0]) for info in infos]
+    if not addresses:
+        raise httpcore.ConnectError(f"cannot resolve {host}: no address")
+    for address in addresses:
         if not is_public_address(address):
             raise PrivateAddressRefused(
                 f"{host} is a private or local address ({address}); this site does not "
                 "connect there for a project")
+    return addresses[0]
 
 
-class GuardedTransport(httpx.AsyncBaseTransport):
-    """httpx's transport behind the check. A client that closes it closes its connection
-    pool only: the next client using this transport gets a fresh one."""
+class PinnedBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's own network backend, connecting only to the public address it checked."""
 
-    def __init__(self) -> None:
-        self.inner: httpx.AsyncHTTPTransport | None = None
+    def __init__(self, inner: httpcore.AsyncNetworkBackend | None = None) -> None:
+        self.inner = inner or httpcore.AnyIOBackend()
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        url = request.url
-        await check_public_host(url.host, url.port or (443 if url.scheme == "https" else 80))
-        if self.inner is None:
-            self.inner = httpx.AsyncHTTPTransport()
-        return await self.inner.handle_async_request(request)
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                          local_address: str | None = None,
+                          socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+                          ) -> httpcore.AsyncNetworkStream:
+        address = await public_address(host, port)
+        return await self.inner.connect_tcp(address, port, timeout=timeout,
+                                            local_address=local_address,
+                                            socket_options=socket_options)
 
-    async def aclose(self) -> None:
-        inner, self.inner = self.inner, None
-        if inner is not None:
-            await inner.aclose()
+    async def connect_unix_socket(self, path: str, timeout: float | None = None,
+                                  socket_options: Iterable[httpcore.SOCKET_OPTION] | None
+                                  = None) -> httpcore.AsyncNetworkStream:
+        raise PrivateAddressRefused("a Unix socket is local; this site does not connect "
+                                    "there for a project")
+
+    async def sleep(self, seconds: float) -> None:
+        await self.inner.sleep(seconds)
+
+
+class GuardedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport with its connection pool on ``PinnedBackend``. Clients given a
+    transport ignore proxy variables, so connections always go where the check said."""
+
+    def __init__(self, backend: httpcore.AsyncNetworkBackend | None = None) -> None:
+        super().__init__()
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=20,
+                              keepalive_expiry=5.0)  # httpx's defaults
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=PinnedBackend(backend))
 
 
 def outbound_transport(settings: Settings) -> httpx.AsyncBaseTransport | None:
