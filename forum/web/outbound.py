@@ -62,7 +62,7 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
     def __init__(self, inner: httpcore.AsyncNetworkBackend | None = None) -> None:
         self.inner = inner or httpcore.AnyIOBackend()
 
-    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,  # noqa: ASYNC109 (httpcore's signature)
                           local_address: str | None = None,
                           socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
                           ) -> httpcore.AsyncNetworkStream:
@@ -71,7 +71,7 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
                                             local_address=local_address,
                                             socket_options=socket_options)
 
-    async def connect_unix_socket(self, path: str, timeout: float | None = None,
+    async def connect_unix_socket(self, path: str, timeout: float | None = None,  # noqa: ASYNC109
                                   socket_options: Iterable[httpcore.SOCKET_OPTION] | None
                                   = None) -> httpcore.AsyncNetworkStream:
         raise PrivateAddressRefused("a Unix socket is local; this site does not connect "

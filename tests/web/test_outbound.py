@@ -75,7 +75,7 @@ class Recording(httpcore.AsyncNetworkBackend):
     def __init__(self) -> None:
         self.connected: list[tuple[str, int]] = []
 
-    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,  # noqa: ASYNC109 (httpcore's signature)
                           local_address: str | None = None,
                           socket_options: object = None) -> httpcore.AsyncNetworkStream:
         self.connected.append((host, port))
