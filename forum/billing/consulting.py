@@ -4,6 +4,8 @@ customer books them with a member of the project's team.
 The customer proposes a time and a length; the team member confirms or declines; either
 side may cancel before the time. Declined and cancelled bookings give their hours back.
 Hours count against the period in which they were booked (the subscription's current one).
+A day before a confirmed booking both sides get a reminder (an hourly cron), and each side
+can add the booking to a calendar from an iCalendar file.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import icalendar
 from tortoise.expressions import Q
 from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
@@ -209,9 +213,63 @@ async def bookings_for(user: User, access: ProjectAccess) -> list[ConsultingBook
 
 async def _tell(platform: Platform, to: User, project: Project, booking: ConsultingBooking,
                 by: User, what: str) -> None:
+    starts_at = booking.starts_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     await platform.send_mail(to.email, "billing_consulting", {
         "project": project.name, "by": by.username, "what": what, "hours": booking.hours,
-        "starts_at": booking.starts_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "starts_at": starts_at,
         "note": booking.note,
         "url": f"{platform.settings.public_url}/p/{project.slug}/billing/consulting",
-    }, subject=f"[{project.name}] Consulting booking {what}")
+    }, subject=f"[{project.name}] Consulting booking {what}" if what != "reminder" else
+        f"[{project.name}] Reminder: consulting session at {starts_at}")
+
+
+# Reminders and calendar files
+
+REMIND_AHEAD = timedelta(hours=24)
+
+
+async def send_reminders(platform: Platform, now: datetime | None = None) -> int:
+    """Remind both sides of each confirmed booking that starts within a day, once (the
+    row is claimed before the mail goes out). Returns how many bookings were reminded."""
+    now = now or datetime.now(UTC)
+    due = await ConsultingBooking.filter(
+        state=BookingState.CONFIRMED, reminded_at=None, starts_at__gt=now,
+        starts_at__lte=now + REMIND_AHEAD).select_related("project", "customer", "consultant")
+    reminded = 0
+    for booking in due:
+        if not await ConsultingBooking.filter(id=booking.id, reminded_at=None).update(
+                reminded_at=now):
+            continue  # another worker took it
+        for to, other in ((booking.customer, booking.consultant),
+                          (booking.consultant, booking.customer)):
+            await _tell(platform, to, booking.project, booking, other, "reminder")
+        reminded += 1
+    return reminded
+
+
+CALENDAR_STATUS = {BookingState.REQUESTED: "TENTATIVE", BookingState.CONFIRMED: "CONFIRMED",
+                   BookingState.DECLINED: "CANCELLED", BookingState.CANCELLED: "CANCELLED"}
+
+
+def calendar_file(platform: Platform, project: Project, booking: ConsultingBooking) -> bytes:
+    """The booking as an iCalendar file (RFC 5545) for the customer's or the team member's
+    calendar. Its UID stays the same, so a changed booking replaces the event."""
+    url = f"{platform.settings.public_url}/p/{project.slug}/billing/consulting"
+    host = urlsplit(platform.settings.public_url).hostname or "forum"
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//forum//consulting//EN")
+    cal.add("version", "2.0")
+    cal.add("method", "PUBLISH")
+    event = icalendar.Event()
+    event.add("uid", f"consulting-{booking.id}@{host}")
+    event.add("dtstamp", booking.updated_at or datetime.now(UTC))
+    event.add("dtstart", booking.starts_at.astimezone(UTC))
+    event.add("dtend", booking.starts_at.astimezone(UTC) + timedelta(hours=booking.hours))
+    event.add("summary", f"{project.name} consulting: {booking.customer.username} with "
+                         f"{booking.consultant.username}")
+    event.add("description", "\n\n".join(part for part in (booking.note, url) if part))
+    event.add("url", url)
+    event.add("status", CALENDAR_STATUS[booking.state])
+    cal.add_component(event)
+    return bytes(cal.to_ical())
+

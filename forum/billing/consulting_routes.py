@@ -81,6 +81,22 @@ async def answer(request: Request) -> Response:
     return see(f"/p/{access.project.slug}/billing/consulting")
 
 
+async def calendar(request: Request) -> Response:
+    """``/p/{slug}/billing/consulting/{id}.ics``: the booking for a calendar, to its customer,
+    its team member and the project's leads (404 for anyone else)."""
+    user = current_user(request)
+    if user is None:
+        return login_redirect(request)
+    access = await access_project(user, request.path_params["slug"])
+    booking = await consulting.access_booking(user, access, request.path_params["id"])
+    await booking.fetch_related("customer", "consultant")
+    return Response(
+        consulting.calendar_file(platform_of(request), access.project, booking),
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition":
+                 f'attachment; filename="{access.project.slug}-consulting-{booking.id}.ics"'})
+
+
 @api_route("GET", "/api/v1/projects/{slug}/consulting", response=ConsultingOut, tag=TAG)
 async def api_consulting(request: Request) -> ConsultingOut:
     """Your consulting hours with the project, its team, and the bookings you may see."""
@@ -119,6 +135,8 @@ def routes() -> list[BaseRoute]:
     return [
         Route("/p/{slug}/billing/consulting", consulting_page, methods=["GET", "POST"],
               name="billing_consulting"),
+        Route("/p/{slug}/billing/consulting/{id:int}.ics", calendar,
+              name="billing_consulting_calendar"),
         Route("/p/{slug}/billing/consulting/{id:int}/{action:str}", answer, methods=["POST"],
               name="billing_consulting_answer"),
         api_consulting, api_book, api_answer,

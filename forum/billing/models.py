@@ -332,6 +332,7 @@ class ConsultingBooking(Model):
     hours = fields.SmallIntField()
     note = fields.TextField(default="")
     state = fields.CharEnumField(BookingState, max_length=12, default=BookingState.REQUESTED)
+    reminded_at = fields.DatetimeField(null=True)  # the day-before reminder went out
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from forum.hookspecs import JobDefinition, hookimpl
+from forum.hookspecs import CronDefinition, JobDefinition, hookimpl
 
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
@@ -31,6 +31,13 @@ def forum_jobs() -> list[JobDefinition]:
     from forum.billing.jobs import definitions
 
     return definitions()
+
+
+@hookimpl
+def forum_cron() -> list[CronDefinition]:
+    from forum.billing.jobs import cron
+
+    return cron()
 
 
 @hookimpl

@@ -171,3 +171,71 @@ async def test_the_page_books_in_the_customers_time_zone(
         "consultant": "sam", "starts_at": "tomorrow", "hours": "1"})
     assert bad.status_code == 303
     assert await ConsultingBooking.filter(customer_id=world.customer.id).count() == 1
+
+
+async def booked(world: World, starts_in: timedelta, state: BookingState,
+                 **fields: Any) -> ConsultingBooking:
+    return await ConsultingBooking.create(
+        project=world.project, subscription=world.subscription, customer=world.customer,
+        consultant=world.supporter, starts_at=datetime.now(UTC) + starts_in, hours=2,
+        state=state, **fields)
+
+
+async def test_both_sides_are_reminded_once_the_day_before(
+        platform: Any, world: World, mailbox: Any, run_jobs: Any) -> None:
+    from forum.billing.consulting import send_reminders
+    from forum.billing.jobs import CONSULTING_REMINDERS
+
+    soon = await booked(world, timedelta(hours=20), BookingState.CONFIRMED,
+                        note="Bring the logs")
+    await booked(world, timedelta(hours=30), BookingState.CONFIRMED)  # the day after
+    await booked(world, timedelta(hours=5), BookingState.REQUESTED)  # never confirmed
+    await booked(world, timedelta(hours=5), BookingState.CANCELLED)
+    await booked(world, timedelta(hours=-1), BookingState.CONFIRMED)  # already begun
+    assert await send_reminders(platform) == 1
+    await run_jobs()
+    mails = {m["To"]: m for m in mailbox()}
+    assert set(mails) == {"cora@example.org", "sam@example.org"}
+    text = mails["cora@example.org"].get_body(("plain",)).get_content()
+    assert "coming up, with sam" in text and "2 hours from" in text
+    assert "Bring the logs" in text
+    when = soon.starts_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    assert mails["sam@example.org"]["Subject"] == f"[Acme] Reminder: consulting session at {when}"
+    assert (await ConsultingBooking.get(id=soon.id)).reminded_at is not None
+    # The hourly cron runs the same job; nothing is sent twice.
+    assert CONSULTING_REMINDERS in {c.job for c in platform.jobs.registry.cron}
+    assert await send_reminders(platform) == 0
+    await platform.enqueue(CONSULTING_REMINDERS)
+    await run_jobs()
+    assert len(mailbox()) == 2
+
+
+async def test_a_booking_as_a_calendar_file_for_its_two_sides_only(
+        client: httpx.AsyncClient, world: World, login: support.Login) -> None:
+    import icalendar
+
+    booking = await booked(world, timedelta(days=3), BookingState.CONFIRMED,
+                           note="Upgrade; then, questions")
+    url = f"/p/acme/billing/consulting/{booking.id}.ics"
+    for user in (world.customer, world.supporter, world.lead):
+        await login(user)
+        response = await client.get(url)
+        assert response.status_code == 200, user.username
+    assert response.headers["content-type"].startswith("text/calendar")
+    assert f"acme-consulting-{booking.id}.ics" in response.headers["content-disposition"]
+    [event] = icalendar.Calendar.from_ical(response.content).walk("VEVENT")
+    assert event.decoded("dtstart") == booking.starts_at.astimezone(UTC).replace(microsecond=0)
+    assert event.decoded("dtend") - event.decoded("dtstart") == timedelta(hours=2)
+    assert str(event["status"]) == "CONFIRMED"
+    assert str(event["summary"]) == "Acme consulting: cora with sam"
+    assert "Upgrade; then, questions" in str(event["description"])  # escaped, read back
+    assert str(event["uid"]) == f"consulting-{booking.id}@testserver"
+    page = await client.get("/p/acme/billing/consulting")
+    assert f'href="{url}"' in page.text
+    await login(world.stranger)
+    assert (await client.get(url)).status_code == 404
+    other_lead = await make_user("olga")
+    await make_project("other", owner=other_lead)
+    await login(other_lead)
+    assert (await client.get(url)).status_code == 404
+    assert (await client.get(url.replace("/acme/", "/other/"))).status_code == 404
