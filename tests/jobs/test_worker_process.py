@@ -74,7 +74,10 @@ def test_forum_worker_runs_queued_mail_and_stops_cleanly(
     async def left() -> int:
         client = redis.asyncio.Redis.from_url(redis_test_url())
         try:
-            count = int(await client.zcard(queue_name))
+            # Cron entries due as the worker stopped may wait in the queue (the bridges'
+            # pollers run every few minutes); the mail jobs must all be done.
+            count = sum(1 for job_id in await client.zrange(queue_name, 0, -1)
+                        if not job_id.startswith(b"cron:"))
             await client.delete(queue_name, f"{queue_name}:health-check")
             return count
         finally:
