@@ -212,3 +212,25 @@ async def test_set_tier_is_validated(platform: Platform, world: World) -> None:
     with pytest.raises(Invalid):
         await set_tier(platform, None, ticket, Tier.FREE, 0, priority=9)
     assert (await Ticket.get(id=ticket.id)).amount_paid == 100_000
+
+
+async def test_migration_backfills_first_responders(platform: Platform, world: World) -> None:
+    """Tickets answered before migration 0005 get their first responder from the posts:
+    the earliest reply by the team, not the requester's nor an outsider's."""
+    import importlib
+
+    from tortoise import connections
+
+    backfill = importlib.import_module("forum.migrations.0005_followups_6_7_8")
+
+    answered = await open_ticket(platform, world)
+    topic = await Topic.get(id=answered.topic_id)  # type: ignore[attr-defined]
+    await answer(platform, world, topic, world.member, "More detail from me.")  # requester
+    await answer(platform, world, topic, world.outsider, "Same here.")
+    await answer(platform, world, topic, world.supporter, "Which version exactly?")
+    await answer(platform, world, topic, world.maintainer, "Also: which OS?")
+    unanswered = await open_ticket(platform, world)
+    await Ticket.all().update(first_responder_id=None)
+    await connections.get("default").execute_script(backfill.BACKFILL_FIRST_RESPONDER)
+    assert (await Ticket.get(id=answered.id)).first_responder_id == world.supporter.id  # type: ignore[attr-defined]
+    assert (await Ticket.get(id=unanswered.id)).first_responder_id is None  # type: ignore[attr-defined]
