@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from forum.accounts.permissions import current_user, require_user
@@ -93,6 +93,14 @@ async def index_page(request: Request) -> Response:
 
 
 async def board_page(request: Request) -> Response:
+    params = request.path_params
+    user = current_user(request)
+    if user is not None and "username" not in params \
+            and parse_board(params["board"]).has_subject:
+        # /p/{slug}/dashboard/helper: the signed-in user's own board, as in the API.
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(
+            f"/p/{params['slug']}/dashboard/{params['board']}/{user.username}{query}", 303)
     board = await _board(request)
     months = parse_months(request.query_params.get("months"))
     charts = await board_charts(request.app.state.platform, board, months)

@@ -107,6 +107,11 @@ async def test_helper_board_is_the_helpers_and_the_leads(
                       + cast.helper.username)).status_code == 403
     assert (await get(client, login, cast.lead, "/p/demo/dashboard/helper/nobody")
             ).status_code == 404
+    # Without a name, the page is the viewer's own board (as in the API); anonymous: 401.
+    mine = await get(client, login, cast.other, "/p/demo/dashboard/helper?months=6")
+    assert mine.status_code == 303
+    assert mine.headers["location"] == f"/p/demo/dashboard/helper/{cast.other.username}?months=6"
+    assert (await get(client, login, None, "/p/demo/dashboard/helper")).status_code == 401
 
 
 async def test_lead_board_is_for_owner_leads_and_admins(
