@@ -39,6 +39,7 @@ PLUGIN_API = (
     "forum.web.templating",
     "forum.web.errors",
     "forum.web.outbound",  # requests to addresses a project chose
+    "forum.text.plain",  # HTML as plain text (excerpts of imported pages)
     "forum.web.api",
     "forum.cli",
     "forum.platform",

@@ -34,7 +34,6 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
-from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 
 from mailparser_reply.parser import EmailMessage as ReplyText
@@ -43,6 +42,7 @@ from forum.hookspecs import MailHandled
 from forum.mail.inbound_models import InboundMessage, InboundStatus
 from forum.mail.outgoing import mail_domain
 from forum.mail.reply_tokens import REPLY_PREFIX, TokenError, reply_domain, verify_reply_token
+from forum.text import plain
 
 if TYPE_CHECKING:
     from forum.platform import Platform
@@ -168,43 +168,9 @@ def loop_reason(message: EmailMessage, envelope_from: str | None,
     return None
 
 
-class _TextFromHTML(HTMLParser):
-    """Visible text of an HTML body: block elements end lines, quoted blocks are left out."""
-
-    BLOCKS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "pre",
-              "table", "ul", "ol"}
-    SKIP = {"script", "style", "head", "title", "blockquote"}
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self.SKIP:
-            self.skipping += 1
-        elif tag in self.BLOCKS:
-            self.parts.append("\n")
-        if tag == "li" and not self.skipping:
-            self.parts.append("- ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self.SKIP:
-            self.skipping = max(0, self.skipping - 1)
-        elif tag in self.BLOCKS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self.skipping:
-            self.parts.append(data)
-
-
 def html_to_text(html: str) -> str:
-    parser = _TextFromHTML()
-    parser.feed(html)
-    parser.close()
-    text = "".join(parser.parts)
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(line.strip() for line in text.splitlines()))
+    """The text of an HTML body, its quoted history (blockquotes) left out."""
+    return plain.html_to_text(html, quotes=False)
 
 
 def body_text(message: EmailMessage) -> str:

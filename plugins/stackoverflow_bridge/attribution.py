@@ -13,8 +13,9 @@ import html
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from urllib.parse import quote, urlsplit
+
+from forum.text.plain import one_line
 
 EXCERPT_CHARS = 300
 LABEL = "on Stack Overflow"
@@ -43,42 +44,9 @@ def licence_for(created: datetime) -> Licence:
     return CC_BY_SA_40
 
 
-class _Text(HTMLParser):
-    """Text of an HTML fragment: tags dropped, entities decoded, code and script contents
-    of <script>/<style> left out, block ends as spaces."""
-
-    SKIP = {"script", "style"}
-    BLOCKS = {"p", "br", "div", "li", "pre", "blockquote", "h1", "h2", "h3", "h4", "h5",
-              "h6", "tr", "hr"}
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self.SKIP:
-            self.skipping += 1
-        elif tag in self.BLOCKS:
-            self.parts.append(" ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self.SKIP:
-            self.skipping = max(0, self.skipping - 1)
-        elif tag in self.BLOCKS:
-            self.parts.append(" ")
-
-    def handle_data(self, data: str) -> None:
-        if not self.skipping:
-            self.parts.append(data)
-
-
 def plain_text(fragment: str) -> str:
     """``fragment`` (HTML) as one line of plain text."""
-    parser = _Text()
-    parser.feed(fragment)
-    parser.close()
-    return " ".join("".join(parser.parts).split())
+    return one_line(fragment)
 
 
 def excerpt(body_html: str, limit: int = EXCERPT_CHARS) -> str:
