@@ -67,6 +67,10 @@ class PaymentGateway(Protocol):
 
     async def list_invoices(self, *, customer: str, limit: int = 24) -> list[dict[str, Any]]: ...
 
+    async def list_events(self, *, created_gte: int, types: list[str],
+                          starting_after: str | None = None, limit: int = 100
+                          ) -> dict[str, Any]: ...
+
     async def retrieve_payment_intent(self, id: str) -> dict[str, Any]: ...
 
     async def retrieve_charge(self, id: str) -> dict[str, Any]: ...
@@ -222,6 +226,17 @@ class StripeGateway:
         page = await self._call(self.client.v1.invoices.list_async(
             {"customer": customer, "limit": limit}))
         return list(page.get("data", []))
+
+    async def list_events(self, *, created_gte: int, types: list[str],
+                          starting_after: str | None = None, limit: int = 100
+                          ) -> dict[str, Any]:
+        """One page of the account's events (newest first) since ``created_gte``."""
+        params: dict[str, Any] = {"created": {"gte": created_gte}, "types": types,
+                                  "limit": limit}
+        if starting_after:
+            params["starting_after"] = starting_after
+        return await self._call(self.client.v1.events.list_async(
+            params))  # type: ignore[arg-type]
 
     async def retrieve_payment_intent(self, id: str) -> dict[str, Any]:
         return await self._call(self.client.v1.payment_intents.retrieve_async(

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from forum.hookspecs import CronDefinition, JobDefinition, hookimpl
 
 if TYPE_CHECKING:
+    import click
     from starlette.routing import BaseRoute
 
     from forum import events
@@ -31,6 +32,13 @@ def forum_jobs() -> list[JobDefinition]:
     from forum.billing.jobs import definitions
 
     return definitions()
+
+
+@hookimpl
+def forum_cli(cli: click.Group) -> None:
+    from forum.billing.commands import billing
+
+    cli.add_command(billing)
 
 
 @hookimpl

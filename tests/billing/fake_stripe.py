@@ -599,6 +599,8 @@ class FakeStripe:
             found.sort(key=lambda o: o["created"], reverse=True)
             return JSONResponse({"object": "list", "data": found[:limit],
                                  "has_more": len(found) > limit, "url": "/v1/invoices"})
+        if method == "GET" and object_id is None and resource == "events":
+            return self._list_events(params)
         if method == "GET" and object_id is None and resource == "disputes":
             with self.lock:
                 found = [copy.deepcopy(o) for o in self.objects.values()
@@ -627,6 +629,28 @@ class FakeStripe:
                                         lambda: JSONResponse(self._update_subscription(
                                             obj, params)))
         return self._error(404, f"Unrecognized request URL ({method}: {request.url.path})")
+
+    def _list_events(self, params: dict[str, Any]) -> Response:
+        """``GET /v1/events``: the platform's own events (not its connected accounts'),
+        newest first, filtered by ``created[gte]`` and ``types[]``, paged by
+        ``starting_after``, as Stripe lists them."""
+        created = params.get("created") or {}
+        since = _int(created.get("gte"), 0) if isinstance(created, dict) else 0
+        types = params.get("types")
+        wanted = set(types) if isinstance(types, list) else None
+        limit = min(max(_int(params.get("limit"), 10), 1), 100)
+        with self.lock:
+            found = [copy.deepcopy(e) for e in reversed(self.events)
+                     if e["created"] >= since and not e.get("account")
+                     and (wanted is None or e["type"] in wanted)]
+        after = params.get("starting_after")
+        if after:
+            ids = [e["id"] for e in found]
+            if after not in ids:
+                return self._missing("event", str(after))
+            found = found[ids.index(after) + 1:]
+        return JSONResponse({"object": "list", "data": found[:limit],
+                             "has_more": len(found) > limit, "url": "/v1/events"})
 
     @staticmethod
     def _public(obj: dict[str, Any]) -> dict[str, Any]:
