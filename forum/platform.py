@@ -27,6 +27,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def _fernet(settings: Settings, purpose: str) -> Any:
+    import base64
+    import hashlib
+
+    from cryptography.fernet import Fernet
+
+    digest = hashlib.sha256(f"{purpose}:{settings.secret()}".encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
 @dataclass
 class Platform:
     settings: Settings
@@ -36,6 +46,27 @@ class Platform:
     search: SearchBackend
     # Name of the plugins enabled per project id, filled lazily by projects.service.
     enabled_plugins_cache: dict[int, set[str]] = field(default_factory=dict)
+
+    def seal(self, purpose: str, value: str) -> str:
+        """``value`` encrypted at rest (Fernet) under a key derived from the site's secret
+        key and ``purpose`` (e.g. a plugin's name); "" stays "". A plugin's tokens and
+        passwords are stored sealed and never shown back."""
+        return _fernet(self.settings, purpose).encrypt(value.encode()).decode() \
+            if value else ""
+
+    def unseal(self, purpose: str, sealed: str) -> str:
+        """The sealed value, or "" when none is stored or it was sealed under another site
+        key (the operator changed it: the secret must be entered again)."""
+        from cryptography.fernet import InvalidToken
+
+        if not sealed:
+            return ""
+        try:
+            return _fernet(self.settings, purpose).decrypt(sealed.encode()).decode()
+        except InvalidToken:
+            log.warning("a stored %s secret cannot be read: the site's secret key changed",
+                        purpose)
+            return ""
 
     async def enqueue(self, name: str, **kwargs: Any) -> None:
         """Queue a job; with the embedded runner it joins the caller's transaction."""

@@ -11,14 +11,11 @@ api.github.com or a GitHub Enterprise Server (``https://ghe.example.com/api/v3``
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from cryptography.fernet import Fernet, InvalidToken
 from pydantic import BaseModel, Field
 
 from forum.web.outbound import outbound_transport
@@ -77,26 +74,15 @@ async def project_options(platform: Platform, project_id: int) -> GitHubSettings
     return found if isinstance(found, GitHubSettings) else GitHubSettings()
 
 
-# Secrets
-
-def _fernet(platform: Platform) -> Fernet:
-    digest = hashlib.sha256(f"github_import:{platform.settings.secret()}".encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(digest))
-
+# Secrets (sealed under the site key: Platform.seal)
 
 def seal(platform: Platform, value: str) -> str:
-    return _fernet(platform).encrypt(value.encode()).decode() if value else ""
+    return platform.seal(NAME, value)
 
 
 def unseal(platform: Platform, sealed: str) -> str:
     """The secret, or "" when none is stored or it was sealed under another site key."""
-    if not sealed:
-        return ""
-    try:
-        return _fernet(platform).decrypt(sealed.encode()).decode()
-    except InvalidToken:
-        log.warning("a GitHub secret cannot be read: the site's secret key changed")
-        return ""
+    return platform.unseal(NAME, sealed)
 
 
 def normalize_repo(repo: str) -> str:
