@@ -7,7 +7,8 @@ first-response times on their tickets. Customer board: the viewer's own tickets 
 and the response times they got against the times promised.
 
 Counts and sums are SQL aggregates grouped by UTC month; percentiles need the durations,
-so only that column (seconds, computed in SQL) is fetched, for the period's tickets.
+so only those columns (seconds, computed in SQL, and the two instants for the business-hours
+figures, counted in Python on the project's calendar) are fetched, for the period's tickets.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ from forum.charts import (
     seconds_between_sql,
 )
 from forum.projects.models import Project
+from forum.support_queue.calendar import Calendar, business_seconds_between
 from forum.support_queue.dashboard_models import QueueSnapshot
+from forum.support_queue.estimate import project_calendar
 from forum.support_queue.models import QUEUED_STATES, Ticket, TicketState, Tier
 from forum.support_queue.queue_models import QueueSettings
 from forum.topics.models import Post, TopicKind
@@ -73,6 +76,12 @@ def _percentiles(rows: list[tuple[Any, ...]], labels: tuple[str, ...], percent: 
     return tuple(_hours(percentile(sorted(by[label]), percent)) for label in labels)
 
 
+def _business(rows: list[tuple[Any, ...]], cal: Calendar) -> list[tuple[Any, ...]]:
+    """``rows`` of (month, submitted_at, first_response_at): (month, business seconds)."""
+    return [(month, business_seconds_between(start, end, cal))
+            for month, start, end in rows if start is not None and end is not None]
+
+
 # Lead
 
 
@@ -92,25 +101,44 @@ async def lead_panels(project_id: int, months: int, now: datetime | None = None
 
 async def first_response_charts(project_id: int, labels: tuple[str, ...], since: datetime
                                 ) -> list[Chart]:
+    """Wall-clock and business-hours percentiles of the first responses by tier; business
+    time is counted on the project's calendar (loaded once) in Python, per ticket."""
     rows = await Ticket.filter(
         project_id=project_id, first_response_at__gte=since,
         submitted_at__not_isnull=True).annotate(
         month=_month("first_response_at"),
         seconds=_seconds("submitted_at", "first_response_at")).values_list(
-        "tier", "month", "seconds")
+        "tier", "month", "seconds", "submitted_at", "first_response_at")
+    cal = await project_calendar(project_id)
     by_tier: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-    for tier, month, seconds in rows:
+    business: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    for tier, month, seconds, submitted, responded in rows:
         by_tier[str(tier)].append((month, seconds))
+        business[str(tier)].append((month, submitted, responded))
+    business_seconds = {tier: _business(found, cal) for tier, found in business.items()}
     tiers = [t for t in Tier if t.value in by_tier] or list(Tier)
     note = ("Wall-clock hours from submission to the team's first response, by the month "
             "of the response.")
-    return [Chart(f"first-response-{name}", f"First response time by tier ({title})", "line",
+    business_note = ("Business hours from submission to the team's first response, counted "
+                     "on the project's business calendar (opening hours, holidays) in its "
+                     f"time zone ({cal.tz.key}), by the month of the response.")
+    wall = [Chart(f"first-response-{name}", f"First response time by tier ({title})", "line",
                   labels, tuple(Series(TIER_NAMES[t], _percentiles(by_tier[t.value], labels,
                                                                    percent))
                                 for t in tiers),
                   unit="hours", note=note, order=order)
             for name, title, percent, order in (("median", "median", 50, 10),
                                                 ("p90", "90th percentile", 90, 11))]
+    in_business = [
+        Chart(f"first-response-business-{name}",
+              f"First response in business hours by tier ({title})", "line", labels,
+              tuple(Series(TIER_NAMES[t], _percentiles(business_seconds.get(t.value, []),
+                                                       labels, percent))
+                    for t in tiers),
+              unit="hours", note=business_note, order=order)
+        for name, title, percent, order in (("median", "median", 50, 12),
+                                            ("p90", "90th percentile", 90, 13))]
+    return [*wall, *in_business]
 
 
 async def breach_chart(project_id: int, labels: tuple[str, ...], since: datetime,
@@ -194,11 +222,15 @@ async def supporter_panels(project_id: int, user_id: int, months: int,
     solved = dict(await Ticket.filter(project_id=project_id, assignee_id=user_id,
                                       solved_at__gte=since).annotate(
         month=_month("solved_at"), n=Count("id")).group_by("month").values_list("month", "n"))
-    rows = await Ticket.filter(project_id=project_id, first_responder_id=user_id,
-                               first_response_at__gte=since,
-                               submitted_at__not_isnull=True).annotate(
+    found = await Ticket.filter(project_id=project_id, first_responder_id=user_id,
+                                first_response_at__gte=since,
+                                submitted_at__not_isnull=True).annotate(
         month=_month("first_response_at"),
-        seconds=_seconds("submitted_at", "first_response_at")).values_list("month", "seconds")
+        seconds=_seconds("submitted_at", "first_response_at")).values_list(
+        "month", "seconds", "submitted_at", "first_response_at")
+    rows = [(month, seconds) for month, seconds, _, _ in found]
+    cal = await project_calendar(project_id)
+    business = _business([(month, a, b) for month, _, a, b in found], cal)
     return [
         Chart("tickets", "Tickets answered and solved", "bar", labels,
               (Series("Answered", by_month(labels, answered)),
@@ -208,10 +240,13 @@ async def supporter_panels(project_id: int, user_id: int, months: int,
                    "you solved that month."),
         Chart("my-first-response", "My first responses", "line", labels,
               (Series("Median", _percentiles(rows, labels, 50)),
-               Series("90th percentile", _percentiles(rows, labels, 90))),
+               Series("90th percentile", _percentiles(rows, labels, 90)),
+               Series("Median in business hours", _percentiles(business, labels, 50))),
               unit="hours", order=11,
               note="Wall-clock hours from submission to the first response, on tickets "
-                   "where that first response was yours."),
+                   "where that first response was yours; the business-hours median counts "
+                   "only the project's opening hours (its business calendar, holidays and "
+                   f"time zone, {cal.tz.key})."),
     ]
 
 
