@@ -11,6 +11,7 @@ Pure functions, no database::
     add_business_time(start, minutes, cal) -> datetime      # the instant ``minutes`` later
     business_minutes_between(a, b, cal) -> int             # floor of business time in [a, b)
     business_seconds_between(a, b, cal) -> int
+    BusinessClock(cal, first, last).seconds_between(a, b)  # the same, for many pairs
 
 ``add_business_time`` with 0 minutes returns ``start`` itself; otherwise the result lies
 inside (or at the end of) a business interval, so ``add(add(s, a), b) == add(s, a + b)``.
@@ -19,6 +20,7 @@ inside (or at the end of) a business interval, so ``add(add(s, a), b) == add(s, 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -147,6 +149,58 @@ def business_seconds_between(a: datetime, b: datetime, cal: Calendar) -> int:
                 total += hi - lo
         day += timedelta(days=1)
     return int(total.total_seconds())
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+
+
+def _micros(moment: datetime) -> int:
+    return (_aware(moment) - _EPOCH) // _MICRO
+
+
+class BusinessClock:
+    """``business_seconds_between`` for many pairs of instants on one calendar (a dashboard's
+    tickets): the calendar's intervals from ``first`` to ``last`` are laid out once with
+    running totals, and each pair then costs two binary searches. Instants outside that
+    span are counted by ``business_seconds_between`` itself; the results are the same."""
+
+    def __init__(self, cal: Calendar, first: datetime, last: datetime) -> None:
+        self.cal = cal
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+        self._before: list[int] = []  # business microseconds before each interval
+        total = 0
+        day = _aware(first).astimezone(cal.tz).date() - timedelta(days=1)
+        stop = _aware(last).astimezone(cal.tz).date() + timedelta(days=1)
+        while day <= stop:
+            for start, end in cal.intervals_on(day):
+                a, b = _micros(start), _micros(end)
+                if self._ends and a < self._ends[-1]:  # never overlap a previous day
+                    a = self._ends[-1]
+                if b > a:
+                    self._starts.append(a)
+                    self._ends.append(b)
+                    self._before.append(total)
+                    total += b - a
+            day += timedelta(days=1)
+        self._low = _micros(first)
+        self._high = _micros(last)
+
+    def _business_before(self, t: int) -> int:
+        i = bisect_right(self._starts, t) - 1
+        if i < 0:
+            return 0
+        return self._before[i] + min(t, self._ends[i]) - self._starts[i]
+
+    def seconds_between(self, a: datetime, b: datetime) -> int:
+        """Business seconds in [a, b), as ``business_seconds_between(a, b, cal)``."""
+        x, y = _micros(a), _micros(b)
+        if y <= x:
+            return 0
+        if x < self._low or y > self._high:
+            return business_seconds_between(a, b, self.cal)
+        return (self._business_before(y) - self._business_before(x)) // 1_000_000
 
 
 def business_minutes_between(a: datetime, b: datetime, cal: Calendar) -> int:

@@ -32,7 +32,7 @@ from forum.charts import (
     seconds_between_sql,
 )
 from forum.projects.models import Project
-from forum.support_queue.calendar import Calendar, business_seconds_between
+from forum.support_queue.calendar import BusinessClock, Calendar
 from forum.support_queue.dashboard_models import QueueSnapshot
 from forum.support_queue.estimate import project_calendar
 from forum.support_queue.models import QUEUED_STATES, Ticket, TicketState, Tier
@@ -76,10 +76,12 @@ def _percentiles(rows: list[tuple[Any, ...]], labels: tuple[str, ...], percent: 
     return tuple(_hours(percentile(sorted(by[label]), percent)) for label in labels)
 
 
-def _business(rows: list[tuple[Any, ...]], cal: Calendar) -> list[tuple[Any, ...]]:
-    """``rows`` of (month, submitted_at, first_response_at): (month, business seconds)."""
-    return [(month, business_seconds_between(start, end, cal))
-            for month, start, end in rows if start is not None and end is not None]
+def _clock(pairs: list[tuple[datetime, datetime]], cal: Calendar) -> BusinessClock:
+    """One ``BusinessClock`` on ``cal`` spanning every (submitted_at, first_response_at)."""
+    if not pairs:
+        now = datetime.now(UTC)
+        return BusinessClock(cal, now, now)
+    return BusinessClock(cal, min(a for a, _ in pairs), max(b for _, b in pairs))
 
 
 # Lead
@@ -112,10 +114,10 @@ async def first_response_charts(project_id: int, labels: tuple[str, ...], since:
     cal = await project_calendar(project_id)
     by_tier: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     business: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    clock = _clock([(a, b) for _, _, _, a, b in rows], cal)
     for tier, month, seconds, submitted, responded in rows:
         by_tier[str(tier)].append((month, seconds))
-        business[str(tier)].append((month, submitted, responded))
-    business_seconds = {tier: _business(found, cal) for tier, found in business.items()}
+        business[str(tier)].append((month, clock.seconds_between(submitted, responded)))
     tiers = [t for t in Tier if t.value in by_tier] or list(Tier)
     note = ("Wall-clock hours from submission to the team's first response, by the month "
             "of the response.")
@@ -132,7 +134,7 @@ async def first_response_charts(project_id: int, labels: tuple[str, ...], since:
     in_business = [
         Chart(f"first-response-business-{name}",
               f"First response in business hours by tier ({title})", "line", labels,
-              tuple(Series(TIER_NAMES[t], _percentiles(business_seconds.get(t.value, []),
+              tuple(Series(TIER_NAMES[t], _percentiles(business.get(t.value, []),
                                                        labels, percent))
                     for t in tiers),
               unit="hours", note=business_note, order=order)
@@ -230,7 +232,8 @@ async def supporter_panels(project_id: int, user_id: int, months: int,
         "month", "seconds", "submitted_at", "first_response_at")
     rows = [(month, seconds) for month, seconds, _, _ in found]
     cal = await project_calendar(project_id)
-    business = _business([(month, a, b) for month, _, a, b in found], cal)
+    clock = _clock([(a, b) for _, _, a, b in found], cal)
+    business = [(month, clock.seconds_between(a, b)) for month, _, a, b in found]
     return [
         Chart("tickets", "Tickets answered and solved", "bar", labels,
               (Series("Answered", by_month(labels, answered)),
