@@ -9,13 +9,17 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from forum.charts import month_label, period_labels
+from forum.support_queue.calendar import BusinessClock, Calendar, business_seconds_between
 from forum.support_queue.models import TicketState, Tier
 from forum.support_queue.sla_models import BusinessCalendar
 from forum.topics.categories import ensure_default_categories
 from tests.reputation.test_dashboards import make_cast
 from tests.support import Login
+from tests.support_queue.test_calendar_properties import CALENDARS, instants
 from tests.support_queue.test_dashboard_panels import Seeded, add_ticket
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -205,3 +209,14 @@ async def test_round_the_clock_project_business_equals_wall_clock(
     assert series(charts["first-response-business-median"])["Free"][month] == wall
     assert series(charts["first-response-business-p90"])["Free"][month] == wall
     assert "America/New_York" in charts["first-response-business-median"]["note"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(index=st.integers(0, len(CALENDARS) - 1), pairs=st.lists(
+    st.tuples(instants, instants), min_size=1, max_size=8), outside=instants)
+def test_business_clock_matches_business_seconds_between(
+        index: int, pairs: list[tuple[datetime, datetime]], outside: datetime) -> None:
+    cal: Calendar = CALENDARS[index]
+    clock = BusinessClock(cal, min(min(p) for p in pairs), max(max(p) for p in pairs))
+    for a, b in [*pairs, (outside, pairs[0][1]), (pairs[0][0], outside)]:
+        assert clock.seconds_between(a, b) == business_seconds_between(a, b, cal)
