@@ -56,3 +56,20 @@ class ImportedMention(Model):
     class Meta:
         table = "twitter_bridge_mentions"
         unique_together = (("project_id", "source", "external_id"),)
+
+
+class XConnection(Model):
+    """The project's X account connected through OAuth 2.0 PKCE: tokens sealed with
+    ``platform.seal("twitter_bridge", ...)``. X rotates the refresh token on every refresh,
+    so it is replaced only under a conditional update on the sealed value that was used."""
+
+    id = fields.IntField(primary_key=True)
+    project_id = fields.IntField(unique=True)  # forum's Project.id
+    handle = fields.CharField(max_length=100, default="")
+    access_token_sealed = fields.TextField(default="")
+    refresh_token_sealed = fields.TextField(default="")
+    expires_at = fields.DatetimeField(null=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "twitter_bridge_x_connections"

@@ -34,6 +34,8 @@ from plugins.twitter_bridge.sources import (
     RateLimited,
     Transient,
 )
+from plugins.twitter_bridge.x import XSource
+from plugins.twitter_bridge.x_oauth import XTokens, connection
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +106,10 @@ async def reply_to_mention(platform: Platform, mention_id: int) -> str:
     link = f"{platform.settings.public_url}/p/{project.slug}/t/{row.topic_id}"
     text = reply_text(settings, row.author_handle, link)
     try:
-        adapter = build_source(settings, row.source, outbound_transport(platform.settings))
+        transport = outbound_transport(platform.settings)
+        adapter = build_source(settings, row.source, transport)
+        if isinstance(adapter, XSource) and await connection(row.project_id) is not None:
+            adapter.tokens = XTokens(platform, row.project_id, settings, transport)
         external_id = await adapter.reply(as_mention(row, link), text, idempotency_key(row))
     except RateLimited as exc:
         if row.source == "x":

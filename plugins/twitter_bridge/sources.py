@@ -27,7 +27,8 @@ TIMEOUT = httpx.Timeout(20.0)  # per request; the tests shorten it
 USER_AGENT = "forum-twitter-bridge/1.0"
 
 
-SECRETS = ("x_bearer_token", "x_reply_token", "mastodon_access_token", "bluesky_app_password")
+SECRETS = ("x_bearer_token", "x_reply_token", "x_client_secret", "mastodon_access_token",
+           "bluesky_app_password")
 
 
 class BridgeSettings(BaseModel):
@@ -51,10 +52,18 @@ class BridgeSettings(BaseModel):
         "", max_length=30, pattern=r"^[0-9]*$", title="X: user id for mentions",
         description="The numeric id of the project's account (reads its mentions "
                     "timeline instead of searching).")
+    x_client_id: str = Field(
+        "", max_length=100, title="X: OAuth 2.0 client ID",
+        description="From the X developer portal: your app, 'Keys and tokens', OAuth 2.0 "
+                    "Client ID. Needed to connect the X account for replies.")
+    x_client_secret: SecretStr | None = Field(
+        None, title="X: OAuth 2.0 client secret",
+        description="Only for a confidential client (App type 'Web App'); a public client "
+                    "(App type 'Native App') has none.")
     x_reply_token: SecretStr | None = Field(
-        None, title="X: user-context OAuth 2 token",
-        description="Posts replies as the project's account (scopes tweet.read, "
-                    "tweet.write, users.read), from the OAuth 2 PKCE flow of your app.")
+        None, title="X: user-context OAuth 2 token (pasted)",
+        description="Only when the X account is not connected below: a token pasted here "
+                    "expires after two hours and is not refreshed.")
     x_replies: bool = Field(False, title="X: reply with the thread's link",
                             description="Off by default: X charges for every post.")
     x_monthly_cap_cents: int = Field(
@@ -64,6 +73,8 @@ class BridgeSettings(BaseModel):
         1, ge=0, title="X: price per post (cents)",
         description="What X charges for one post on your plan.")
     x_api_url: str = Field("https://api.x.com", title="X: API URL")
+    x_authorize_url: str = Field("https://x.com/i/oauth2/authorize",
+                                 title="X: OAuth 2.0 authorize URL")
     mastodon_instance_url: str = Field(
         "", title="Mastodon: instance URL",
         description="Where the project's account lives, e.g. https://fosstodon.org.")
@@ -83,7 +94,8 @@ class BridgeSettings(BaseModel):
                     "account password).")
     bluesky_replies: bool = Field(False, title="Bluesky: reply with the thread's link")
 
-    @field_validator("x_api_url", "mastodon_instance_url", "bluesky_service_url")
+    @field_validator("x_api_url", "x_authorize_url", "mastodon_instance_url",
+                     "bluesky_service_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         value = value.strip().rstrip("/")

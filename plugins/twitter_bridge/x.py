@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -37,12 +37,23 @@ MAX_PAGES = 5
 TWEET_FIELDS = "conversation_id,created_at,referenced_tweets,author_id"
 
 
+class ReplyTokens(Protocol):
+    """Where a connected account's access token comes from (x_oauth.XTokens)."""
+
+    async def access_token(self) -> str:
+        """A token that stays valid for at least a minute."""
+
+    async def refresh(self, rejected: str) -> str:
+        """A new token after X answered 401 to ``rejected``."""
+
+
 class XSource:
     name = "x"
 
     def __init__(self, *, bearer_token: str, query: str = "", user_id: str = "",
                  reply_token: str = "", api_url: str = API_URL,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+                 transport: httpx.AsyncBaseTransport | None = None,
+                 tokens: ReplyTokens | None = None) -> None:
         if not bearer_token:
             raise AuthFailed("X: no bearer token is set")
         if not (query or user_id):
@@ -53,6 +64,7 @@ class XSource:
         self.reply_token = reply_token
         self.api_url = api_url.rstrip("/")
         self.transport = transport
+        self.tokens = tokens  # the connected account; else the pasted reply_token
 
     def _client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.api_url, transport=self.transport,
@@ -104,20 +116,33 @@ class XSource:
         return MentionPage(mentions=mentions, cursor=newest, rate=rate, skipped=skipped)
 
     async def reply(self, mention: Mention, text: str, idempotency_key: str) -> str:
-        if not self.reply_token:
-            raise AuthFailed("X: no user-context token for replies is set")
+        """Post the reply. With a connected account, a 401 refreshes the token once and
+        the post is retried (a 401 means X did not take it)."""
+        if self.tokens is not None:
+            token = await self.tokens.access_token()
+        elif self.reply_token:
+            token = self.reply_token
+        else:
+            raise AuthFailed("X: no user-context token for replies is set: connect the "
+                             "X account on the mentions settings page")
+        payload = {"text": text, "reply": {"in_reply_to_tweet_id": mention.external_id}}
         async with self._client() as client:
-            request = client.build_request(
-                "POST", "/2/tweets",
-                json={"text": text, "reply": {"in_reply_to_tweet_id": mention.external_id}},
-                headers={"Authorization": f"Bearer {self.reply_token}"})
-            response = await send(client, request, "X")
+            response = await self._post(client, payload, token)
+            if response.status_code == 401 and self.tokens is not None:
+                token = await self.tokens.refresh(token)
+                response = await self._post(client, payload, token)
             rate = rate_limit(response.headers, "x-rate-limit")
             body = check_response(response, rate, "X")
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, dict) or not text_of(data.get("id")):
             raise Malformed("X: the reply was not confirmed with an id", rate)
         return text_of(data.get("id"))
+
+    async def _post(self, client: httpx.AsyncClient, payload: dict[str, Any],
+                    token: str) -> httpx.Response:
+        request = client.build_request("POST", "/2/tweets", json=payload,
+                                       headers={"Authorization": f"Bearer {token}"})
+        return await send(client, request, "X")
 
 
 def parse_tweets(body: dict[str, Any]) -> tuple[list[Mention], int]:
