@@ -7,8 +7,9 @@ first-response times on their tickets. Customer board: the viewer's own tickets 
 and the response times they got against the times promised.
 
 Counts and sums are SQL aggregates grouped by UTC month; percentiles need the durations,
-so only those columns (seconds, computed in SQL, and the two instants for the business-hours
-figures, counted in Python on the project's calendar) are fetched, for the period's tickets.
+so only those columns are fetched, for the period's tickets: the seconds, computed in SQL,
+and for the business-hours figures the two instants as epoch seconds, counted in Python on
+the project's calendar with one ``calendar.BusinessClock`` per board.
 """
 
 from __future__ import annotations
@@ -76,12 +77,24 @@ def _percentiles(rows: list[tuple[Any, ...]], labels: tuple[str, ...], percent: 
     return tuple(_hours(percentile(sorted(by[label]), percent)) for label in labels)
 
 
-def _clock(pairs: list[tuple[datetime, datetime]], cal: Calendar) -> BusinessClock:
-    """One ``BusinessClock`` on ``cal`` spanning every (submitted_at, first_response_at)."""
+def _epoch(column: str) -> RawSQL:
+    """The column as seconds since 1970 UTC (a float): no timestamp parsing in Python."""
+    if current_dialect() == "sqlite":
+        return RawSQL(f"(julianday({_t(column)}) - 2440587.5) * 86400.0")
+    return RawSQL(f"CAST(EXTRACT(EPOCH FROM {_t(column)}) AS DOUBLE PRECISION)")
+
+
+def _clock(pairs: list[tuple[Any, Any]], cal: Calendar) -> BusinessClock:
+    """One ``BusinessClock`` on ``cal`` spanning every (submitted, responded) pair of epoch
+    seconds."""
+    def instant(seconds: float) -> datetime:
+        return datetime.fromtimestamp(float(seconds), UTC)
+
     if not pairs:
         now = datetime.now(UTC)
         return BusinessClock(cal, now, now)
-    return BusinessClock(cal, min(a for a, _ in pairs), max(b for _, b in pairs))
+    return BusinessClock(cal, instant(min(float(a) for a, _ in pairs)),
+                         instant(max(float(b) for _, b in pairs)))
 
 
 # Lead
@@ -109,15 +122,17 @@ async def first_response_charts(project_id: int, labels: tuple[str, ...], since:
         project_id=project_id, first_response_at__gte=since,
         submitted_at__not_isnull=True).annotate(
         month=_month("first_response_at"),
-        seconds=_seconds("submitted_at", "first_response_at")).values_list(
-        "tier", "month", "seconds", "submitted_at", "first_response_at")
+        seconds=_seconds("submitted_at", "first_response_at"),
+        submitted=_epoch("submitted_at"), responded=_epoch("first_response_at")).values_list(
+        "tier", "month", "seconds", "submitted", "responded")
     cal = await project_calendar(project_id)
     by_tier: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     business: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     clock = _clock([(a, b) for _, _, _, a, b in rows], cal)
     for tier, month, seconds, submitted, responded in rows:
         by_tier[str(tier)].append((month, seconds))
-        business[str(tier)].append((month, clock.seconds_between(submitted, responded)))
+        business[str(tier)].append(
+            (month, clock.seconds_between_epochs(float(submitted), float(responded))))
     tiers = [t for t in Tier if t.value in by_tier] or list(Tier)
     note = ("Wall-clock hours from submission to the team's first response, by the month "
             "of the response.")
@@ -228,12 +243,14 @@ async def supporter_panels(project_id: int, user_id: int, months: int,
                                 first_response_at__gte=since,
                                 submitted_at__not_isnull=True).annotate(
         month=_month("first_response_at"),
-        seconds=_seconds("submitted_at", "first_response_at")).values_list(
-        "month", "seconds", "submitted_at", "first_response_at")
+        seconds=_seconds("submitted_at", "first_response_at"),
+        submitted=_epoch("submitted_at"), responded=_epoch("first_response_at")).values_list(
+        "month", "seconds", "submitted", "responded")
     rows = [(month, seconds) for month, seconds, _, _ in found]
     cal = await project_calendar(project_id)
     clock = _clock([(a, b) for _, _, a, b in found], cal)
-    business = [(month, clock.seconds_between(a, b)) for month, _, a, b in found]
+    business = [(month, clock.seconds_between_epochs(float(a), float(b)))
+                for month, _, a, b in found]
     return [
         Chart("tickets", "Tickets answered and solved", "bar", labels,
               (Series("Answered", by_month(labels, answered)),

@@ -219,4 +219,6 @@ def test_business_clock_matches_business_seconds_between(
     cal: Calendar = CALENDARS[index]
     clock = BusinessClock(cal, min(min(p) for p in pairs), max(max(p) for p in pairs))
     for a, b in [*pairs, (outside, pairs[0][1]), (pairs[0][0], outside)]:
-        assert clock.seconds_between(a, b) == business_seconds_between(a, b, cal)
+        expected = business_seconds_between(a, b, cal)
+        assert clock.seconds_between(a, b) == expected
+        assert clock.seconds_between_epochs(a.timestamp(), b.timestamp()) == expected
