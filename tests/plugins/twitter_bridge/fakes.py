@@ -17,11 +17,14 @@ headers, JSON body) for the tests to assert; ``fail_next`` makes the next answer
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -105,12 +108,86 @@ def tweet(id: int, text: str, author: str, *, conversation: int | None = None,
     return data
 
 
+X_CLIENT_ID = "forum-x-client"
+
+
 @dataclass
 class FakeX(Fake):
+    """Also X's OAuth 2.0 token endpoint: authorization codes bound to the PKCE challenge
+    and redirect URI they were issued for (``approve``), two-hour access tokens, refresh
+    tokens that rotate (a used one stops working), HTTP Basic auth when ``client_secret``
+    is set; and ``GET /2/users/me``."""
+
     tweets: list[dict[str, Any]] = field(default_factory=list)
     users: dict[str, dict[str, str]] = field(default_factory=dict)
     page_size: int = 100
     posted: list[dict[str, Any]] = field(default_factory=list)
+    client_id: str = X_CLIENT_ID
+    client_secret: str = ""
+    codes: dict[str, tuple[str, str]] = field(default_factory=dict)  # code: challenge, uri
+    access_tokens: set[str] = field(default_factory=set)
+    refresh_tokens: set[str] = field(default_factory=set)
+    issued: int = 0
+    reject_posts: int = 0  # the next posts answer 401 (a token X revoked early)
+    me: dict[str, str] = field(default_factory=lambda: {
+        "id": "990", "name": "Forum project", "username": "forumproject"})
+
+    def approve(self, challenge: str, redirect_uri: str) -> str:
+        """The code X hands back after the user consents on the authorize page."""
+        code = f"code-{len(self.codes) + 1}"
+        self.codes[code] = (challenge, redirect_uri)
+        return code
+
+    def _issue(self) -> dict[str, Any]:
+        self.issued += 1
+        access, refresh = f"x-access-{self.issued}", f"x-refresh-{self.issued}"
+        self.access_tokens.add(access)
+        self.refresh_tokens.add(refresh)
+        return {"token_type": "bearer", "expires_in": 7200, "access_token": access,
+                "refresh_token": refresh,
+                "scope": "tweet.read tweet.write users.read offline.access"}
+
+    async def token(self, request: Request) -> Response:
+        entry = await self.record(request)
+        failure = self.injected()
+        if failure is not None:
+            return failure
+        form = dict(parse_qsl(entry.body if isinstance(entry.body, str) else ""))
+
+        def refused(error: str) -> Response:
+            return JSONResponse({"error": error, "error_description": f"fake: {error}"},
+                                status_code=400)
+
+        if self.client_secret:
+            pair = f"{self.client_id}:{self.client_secret}".encode()
+            if entry.headers.get("authorization") != f"Basic {base64.b64encode(pair).decode()}":
+                return JSONResponse({"error": "unauthorized_client"}, status_code=401)
+        if form.get("client_id") != self.client_id:
+            return refused("invalid_client")
+        if form.get("grant_type") == "authorization_code":
+            found = self.codes.pop(form.get("code", ""), None)
+            if found is None:
+                return refused("invalid_grant")
+            challenge, uri = found
+            digest = hashlib.sha256(form.get("code_verifier", "").encode()).digest()
+            if (base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != challenge
+                    or form.get("redirect_uri") != uri):
+                return refused("invalid_grant")
+            return JSONResponse(self._issue())
+        if form.get("grant_type") == "refresh_token":
+            used = form.get("refresh_token", "")
+            if used not in self.refresh_tokens:
+                return refused("invalid_grant")
+            self.refresh_tokens.discard(used)  # rotation: the old one stops working
+            return JSONResponse(self._issue())
+        return refused("unsupported_grant_type")
+
+    async def users_me(self, request: Request) -> Response:
+        entry = await self.record(request)
+        token = entry.headers.get("authorization", "").removeprefix("Bearer ")
+        if token not in self.access_tokens:
+            return JSONResponse({"title": "Unauthorized", "status": 401}, status_code=401)
+        return JSONResponse({"data": self.me})
 
     def add_user(self, id: str, username: str, name: str) -> None:
         self.users[id] = {"id": id, "username": username, "name": name}
@@ -147,7 +224,11 @@ class FakeX(Fake):
         failure = self.injected()
         if failure is not None:
             return failure
-        if entry.headers.get("authorization") != f"Bearer {X_USER_TOKEN}":
+        token = entry.headers.get("authorization", "").removeprefix("Bearer ")
+        if self.reject_posts:
+            self.reject_posts -= 1
+            return JSONResponse({"title": "Unauthorized", "status": 401}, status_code=401)
+        if token != X_USER_TOKEN and token not in self.access_tokens:
             return JSONResponse({"title": "Unauthorized", "status": 401}, status_code=401)
         await asyncio.sleep(self.delay)
         new_id = str(1_900_000_000_000_000_000 + len(self.posted))
@@ -160,6 +241,8 @@ class FakeX(Fake):
             Route("/2/tweets/search/recent", self.search),
             Route("/2/users/{id}/mentions", self.search),
             Route("/2/tweets", self.post, methods=["POST"]),
+            Route("/2/oauth2/token", self.token, methods=["POST"]),
+            Route("/2/users/me", self.users_me),
         ])
 
 
