@@ -52,8 +52,10 @@ async def project_by_slug(slug: str) -> Project | None:
 
 
 async def projects_for_switcher(user: User) -> list[Project]:
-    """The projects a user belongs to, for the switcher in the page header."""
-    return await Project.filter(memberships__user_id=user.id).order_by("name").limit(50)
+    """The projects a user belongs to, for the switcher in the page header (only the id,
+    slug and name it shows: this runs on every signed-in page)."""
+    return await Project.filter(memberships__user_id=user.id).order_by("name").limit(50).only(
+        "id", "slug", "name")
 
 
 # Reading

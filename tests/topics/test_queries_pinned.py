@@ -10,10 +10,10 @@ from tests.support import Login
 from tests.topics.read_data import make_category, make_topic, posts_of
 from tests.topics.test_queries_count import page_queries
 
-# The session's user, the project, the membership, the topic, the page fingerprint, the
+# The session's user, the project with the viewer's role, the topic, the page fingerprint, the
 # viewer's votes and bookmarks (one UNION ALL), the switcher's projects (the post fragment
 # itself is cached per topic version, so a repeat view does not load the posts again).
-SIGNED_IN_REPEAT_QUERIES = 7
+SIGNED_IN_REPEAT_QUERIES = 6
 
 
 async def test_signed_in_topic_page_query_count_is_pinned(
@@ -33,6 +33,7 @@ async def test_signed_in_topic_page_query_count_is_pinned(
     queries = await page_queries(client, url)
     assert len(queries) == SIGNED_IN_REPEAT_QUERIES, "\n".join(queries)
     assert sum("UNION ALL" in q for q in queries) == 1
+    assert not any('FROM "memberships"' in q for q in queries)  # joined into the project
 
 
 async def test_signed_in_topic_page_shows_votes_and_bookmarks_from_one_query(
