@@ -86,6 +86,9 @@ class PaymentGateway(Protocol):
 
     async def retrieve_account(self, id: str) -> dict[str, Any]: ...
 
+    async def create_refund(self, params: dict[str, Any], *,
+                            idempotency_key: str) -> dict[str, Any]: ...
+
     def verify_event(self, payload: bytes, sig_header: str) -> dict[str, Any]: ...
 
 
@@ -265,6 +268,11 @@ class StripeGateway:
 
     async def retrieve_account(self, id: str) -> dict[str, Any]:
         return await self._call(self.client.v1.accounts.retrieve_async(id))
+
+    async def create_refund(self, params: dict[str, Any], *,
+                            idempotency_key: str) -> dict[str, Any]:
+        return await self._call(self.client.v1.refunds.create_async(
+            params, {"idempotency_key": idempotency_key}))  # type: ignore[arg-type]
 
     def verify_event(self, payload: bytes, sig_header: str) -> dict[str, Any]:
         return verify_signature(payload, sig_header, self.webhook_secret)

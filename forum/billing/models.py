@@ -344,3 +344,23 @@ class ConsultingBooking(Model):
 def as_dict(model: Model, *names: str) -> dict[str, Any]:
     """Selected fields of a row, for logs and JSON."""
     return {name: getattr(model, name) for name in names}
+
+
+class RefundRequest(Model):
+    """A refund a project's lead asked Stripe for from the revenue page (the audit trail).
+    The ledger row comes from Stripe's ``charge.refunded`` webhook; until then the amount
+    counts as pending, so it cannot be asked for twice."""
+
+    id = fields.IntField(primary_key=True)
+    ledger_entry: fields.ForeignKeyRelation[LedgerEntry] = fields.ForeignKeyField(
+        "forum.LedgerEntry", related_name="refund_requests", on_delete=fields.RESTRICT)
+    amount = fields.IntField()  # minor units of the payment's currency
+    reason = fields.CharField(max_length=30)
+    note = fields.TextField(default="")
+    requested_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "forum.User", related_name="refund_requests", null=True, on_delete=fields.SET_NULL)
+    stripe_refund_id = fields.CharField(max_length=100, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "billing_refund_requests"

@@ -22,9 +22,10 @@ def forum_models() -> list[str]:
 
 @hookimpl
 def forum_routes() -> list[BaseRoute]:
-    from forum.billing import connect_routes, revenue_routes, webhook_routes
+    from forum.billing import connect_routes, refund_routes, revenue_routes, webhook_routes
 
-    return [*webhook_routes.routes(), *connect_routes.routes(), *revenue_routes.routes()]
+    return [*webhook_routes.routes(), *connect_routes.routes(), *revenue_routes.routes(),
+            *refund_routes.routes()]
 
 
 @hookimpl

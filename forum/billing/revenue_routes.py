@@ -15,6 +15,7 @@ from tortoise import connections
 
 from forum.accounts.permissions import current_user, require_user
 from forum.billing.models import LedgerEntry
+from forum.billing.refunds import refundable_rows
 from forum.charts import format_money
 from forum.projects.models import Project
 from forum.projects.permissions import Action, access_project
@@ -107,7 +108,7 @@ async def revenue_page(request: Request) -> Response:
     data = await revenue(access.project, is_sqlite=platform_of(request).settings.is_sqlite)
     return await render(request, "billing/revenue_page.html", {
         "current_project": access.project, "project": access.project, "revenue": data,
-        "money": format_money})
+        "money": format_money, "refunds": await refundable_rows(data.recent)})
 
 
 @api_route("GET", "/api/v1/projects/{slug}/billing/revenue", response=RevenueOut,

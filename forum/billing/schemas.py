@@ -301,3 +301,25 @@ class ConsultingOut(BaseModel):
     hours_left: int
     team: list[str]
     bookings: list[BookingOut]
+
+
+class RefundIn(BaseModel):
+    """A refund of a payment: ``amount`` in the payment currency's minor units (all that
+    is left when omitted)."""
+
+    amount: int | None = None
+    reason: str = "requested_by_customer"
+    note: str = ""
+
+
+class RefundOut(BaseModel):
+    id: int
+    payment_id: int
+    amount: int
+    currency: str
+    reason: str
+    stripe_refund_id: str
+    platform_gives_back: int
+    project_gives_back: int
+    left_to_refund: int
+    message: str

@@ -585,7 +585,8 @@ class FakeStripe:
             creators = {"customers": self._create_customer,
                         "checkout/sessions": self._create_session,
                         "accounts": self._create_account,
-                        "account_links": self._create_account_link}
+                        "account_links": self._create_account_link,
+                        "refunds": self._create_refund}
             creator = creators.get(resource)
             if creator is None:
                 return self._error(404, f"Unrecognized request URL (POST: {request.url.path})")
@@ -712,6 +713,31 @@ class FakeStripe:
         })
         self.objects[cs_id] = session
         return JSONResponse(self._public(session))
+
+    def _create_refund(self, params: dict[str, Any]) -> Response:
+        """``POST /v1/refunds``: refunds the charge through ``refund()`` (so the application
+        fee goes back only with ``refund_application_fee``, and ``charge.refunded`` and
+        ``refund.created`` are sent); Stripe's refusals for a refunded or too small charge."""
+        with self.lock:
+            charge_id = str(params.get("charge") or "")
+            charge = self.objects.get(charge_id)
+            if charge is None or charge.get("object") != "charge":
+                return self._missing("charge", charge_id)
+            left = charge["amount"] - charge["amount_refunded"]
+            amount = _int(params.get("amount"), left) if "amount" in params else left
+            if left <= 0:
+                return self._error(400, f"Charge {charge_id} has already been refunded.",
+                                   code="charge_already_refunded")
+            if amount <= 0 or amount > left:
+                return self._error(400, f"Refund amount ({amount}) is greater than charge "
+                                   f"amount remaining ({left})", code="amount_too_large",
+                                   param="amount")
+            self.refund(charge_id, amount, refund_application_fee=params.get(
+                "refund_application_fee") == "true")
+            refund = self.objects[charge["refunds"]["data"][0]]
+            refund.update({"reason": params.get("reason"),
+                           "metadata": dict(params.get("metadata") or {})})
+            return JSONResponse(self._public(refund))
 
     def _create_account(self, params: dict[str, Any]) -> Response:
         account = shape("account")
