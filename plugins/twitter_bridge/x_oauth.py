@@ -230,6 +230,9 @@ class XTokens:
             tokens = await token_request(self.settings, {"grant_type": "refresh_token",
                                                          "refresh_token": refresh_token},
                                          self.transport)
+        except Transient as exc:
+            # Only the token endpoint was asked: the reply itself was not posted.
+            raise Transient(exc.reason, exc.rate) from None
         except TokenRefused as exc:
             latest = await connection(self.project_id)
             if latest is not None and latest.refresh_token_sealed != used:
