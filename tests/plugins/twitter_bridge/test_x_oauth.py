@@ -18,7 +18,7 @@ from forum.projects.plugin_settings import do_save_plugin_settings, do_toggle_pl
 from plugins.twitter_bridge.models import ImportedMention, SourceState, XConnection
 from plugins.twitter_bridge.poll import poll_source
 from plugins.twitter_bridge.replies import reply_to_mention
-from plugins.twitter_bridge.sources import BridgeSettings
+from plugins.twitter_bridge.sources import BridgeSettings, Transient
 from plugins.twitter_bridge.x_oauth import PURPOSE, Tokens, XTokens, do_connect, redirect_uri
 from tests.factories import add_member, make_project, make_user
 from tests.plugins.twitter_bridge.conftest import network_settings
@@ -282,3 +282,21 @@ async def test_only_leads_connect_or_disconnect(
     assert callback_anon.status_code in (302, 303, 401)
     assert await XConnection.filter(project_id=project.id).count() == 1
     assert fake_x.of("/2/oauth2/token", "POST") == []
+
+
+async def test_unreachable_token_endpoint_leaves_the_reply_to_be_retried(
+        db: None, platform: Platform, fake_x: FakeX) -> None:
+    project, _ = await bridged(platform, fake_x)
+    await connected(platform, fake_x, project, expires_in=timedelta(seconds=0))
+    mention = await imported(platform, fake_x, project)
+    fake_x.fail_next(503, {"error": "over capacity"})
+    with pytest.raises(Transient):
+        await reply_to_mention(platform, mention)  # the job's backoff retries it
+    assert fake_x.of("/2/tweets", "POST") == []
+    row = await ImportedMention.get(id=mention)
+    assert row.reply_state not in ("sent", "failed")
+    state = await SourceState.get(project_id=project.id, source="x")
+    assert state.spend_cents == 0 and not state.failing
+    assert await stored(platform, project) == ("x-access-1", "x-refresh-1")
+    assert await reply_to_mention(platform, mention) == "sent"
+    assert await stored(platform, project) == ("x-access-2", "x-refresh-2")
