@@ -348,7 +348,7 @@ def as_dict(model: Model, *names: str) -> dict[str, Any]:
 
 class RefundRequest(Model):
     """A refund a project's lead asked Stripe for from the revenue page (the audit trail).
-    The ledger row comes from Stripe's ``charge.refunded`` webhook; until then the amount
+    The ledger row comes from Stripe's ``charge.refunded`` webhook. Until then the amount
     counts as pending, so it cannot be asked for twice."""
 
     id = fields.IntField(primary_key=True)
