@@ -7,9 +7,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
+from forum.billing.models import BillingSettings
+from forum.platform import Platform
+from forum.support_queue.models import Ticket
 from tests.billing.fake_stripe import FakeStripe, ServedFake, stripe_settings
+from tests.support_queue.conftest import World, make_world, open_ticket
 
 
 @pytest.fixture(scope="session")
@@ -106,3 +111,18 @@ def normalised_ledger(rows: list[Any]) -> list[tuple[Any, ...]]:
                    r.stripe_fee_known, r.platform_fee, r.project_net, r.currency,
                    r.stripe_object_id, r.owed_to_project, r.purchase_id, r.subscription_id,
                    r.occurred_at.isoformat()) for r in rows)
+
+
+# The topics tests' world (a user in every role) with billing set up in dollars; a module
+# that needs other billing settings defines its own ``world``.
+
+@pytest.fixture
+async def world(client: httpx.AsyncClient) -> World:
+    world = await make_world("demo")
+    await BillingSettings.create(project_id=world.project.id, currency="USD")
+    return world
+
+
+@pytest.fixture
+async def ticket(platform: Platform, world: World) -> Ticket:
+    return await open_ticket(platform, world)

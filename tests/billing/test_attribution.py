@@ -20,16 +20,9 @@ from forum.topics.models import Post, Topic
 from tests.billing.conftest import start_upgrade
 from tests.billing.fake_stripe import FakeStripe
 from tests.support_queue.conftest import open_ticket
-from tests.topics.conftest import World, answer, make_world
+from tests.topics.conftest import World, answer
 
 _n = itertools.count(1)
-
-
-@pytest.fixture
-async def world(client: httpx.AsyncClient) -> World:
-    world = await make_world("demo")
-    await BillingSettings.create(project_id=world.project.id, currency="USD")
-    return world
 
 
 class Credits:

@@ -9,19 +9,12 @@ import httpx
 import pytest
 
 from forum import events
-from forum.billing.models import BillingSettings, LedgerEntry, Plan, PlanKind, Subscription
+from forum.billing.models import LedgerEntry, Plan, PlanKind, Subscription
 from forum.platform import Platform
 from tests.billing.conftest import start_subscription
 from tests.billing.fake_stripe import FakeStripe
 from tests.factories import make_project
-from tests.support_queue.conftest import World, make_world
-
-
-@pytest.fixture
-async def world(client: httpx.AsyncClient) -> World:
-    world = await make_world("demo")
-    await BillingSettings.create(project_id=world.project.id, currency="USD")
-    return world
+from tests.support_queue.conftest import World
 
 
 async def subscribed(client: httpx.AsyncClient, platform: Platform, project_id: int,

@@ -15,21 +15,14 @@ from tortoise import Tortoise
 from forum.billing.catch_up import CRON_DAYS, catch_up
 from forum.billing.gateway import GatewayError, StripeGateway
 from forum.billing.jobs import CATCH_UP
-from forum.billing.models import BillingSettings, LedgerEntry, LedgerKind, StripeEvent
+from forum.billing.models import LedgerEntry, LedgerKind, StripeEvent
 from forum.cli import cli
 from forum.db import init_db
 from forum.platform import Platform
 from forum.support_queue.models import Ticket
 from tests.billing.conftest import start_upgrade
 from tests.billing.fake_stripe import FakeStripe
-from tests.support_queue.conftest import World, make_world, open_ticket
-
-
-@pytest.fixture
-async def world(client: httpx.AsyncClient) -> World:
-    world = await make_world("demo")
-    await BillingSettings.create(project_id=world.project.id, currency="USD")
-    return world
+from tests.support_queue.conftest import World, open_ticket
 
 
 async def test_missed_events_are_taken_in_once(

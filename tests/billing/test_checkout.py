@@ -46,11 +46,6 @@ async def plan(world: World) -> Plan:
                              name="Priority", currency="USD", price=4900, upgrade_priority=2)
 
 
-@pytest.fixture
-async def ticket(platform: Platform, world: World) -> Ticket:
-    return await open_ticket(platform, world)
-
-
 async def buyer(world: World, purpose: BuyerPurpose = BuyerPurpose.PROFESSIONAL,
                 **fields: Any) -> BuyerProfile:
     return await BuyerProfile.create(user_id=world.member.id, project_id=world.project.id,

@@ -14,16 +14,9 @@ from tests.billing.conftest import start_upgrade
 from tests.billing.fake_stripe import FakeStripe
 from tests.factories import add_member, make_user
 from tests.support import Login, post_form
-from tests.support_queue.conftest import World, make_world, open_ticket
+from tests.support_queue.conftest import World, open_ticket
 
 CONNECT = "/p/demo/billing/account/connect"
-
-
-@pytest.fixture
-async def world(client: httpx.AsyncClient) -> World:
-    world = await make_world("demo")
-    await BillingSettings.create(project_id=world.project.id, currency="USD")
-    return world
 
 
 async def test_a_lead_connects_the_projects_account(

@@ -6,13 +6,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import httpx
-import pytest
 
 from forum import events
 from forum.billing.checkout import included_left
 from forum.billing.ledger import balanced, percent_of
 from forum.billing.models import (
-    BillingSettings,
     LedgerEntry,
     LedgerKind,
     Plan,
@@ -27,19 +25,7 @@ from forum.support_queue.models import Ticket
 from forum.support_queue.sla_models import TicketTargets
 from tests.billing.conftest import start_subscription, start_upgrade
 from tests.billing.fake_stripe import FakeStripe
-from tests.support_queue.conftest import World, make_world, open_ticket
-
-
-@pytest.fixture
-async def world(client: httpx.AsyncClient) -> World:
-    world = await make_world("demo")
-    await BillingSettings.create(project_id=world.project.id, currency="USD")
-    return world
-
-
-@pytest.fixture
-async def ticket(platform: Platform, world: World) -> Ticket:
-    return await open_ticket(platform, world)
+from tests.support_queue.conftest import World, open_ticket
 
 
 async def pay(client: httpx.AsyncClient, platform: Platform, world: World, ticket: Ticket,

@@ -7,31 +7,18 @@ from __future__ import annotations
 import re
 
 import httpx
-import pytest
 
 from forum.billing.ledger import balanced
-from forum.billing.models import BillingSettings, LedgerEntry, LedgerKind, RefundRequest
+from forum.billing.models import LedgerEntry, LedgerKind, RefundRequest
 from forum.platform import Platform
 from forum.support_queue.models import Ticket
 from tests.billing.conftest import start_upgrade
 from tests.billing.fake_stripe import FakeStripe
 from tests.factories import make_project
 from tests.support import Login, post_form
-from tests.support_queue.conftest import World, make_world, open_ticket
+from tests.support_queue.conftest import World
 
 REVENUE = "/p/demo/billing/revenue"
-
-
-@pytest.fixture
-async def world(client: httpx.AsyncClient) -> World:
-    world = await make_world("demo")
-    await BillingSettings.create(project_id=world.project.id, currency="USD")
-    return world
-
-
-@pytest.fixture
-async def ticket(platform: Platform, world: World) -> Ticket:
-    return await open_ticket(platform, world)
 
 
 async def pay(client: httpx.AsyncClient, platform: Platform, world: World, ticket: Ticket,

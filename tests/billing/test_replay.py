@@ -8,12 +8,10 @@ import random
 from typing import Any
 
 import httpx
-import pytest
 
 from forum.billing.ledger import balanced
 from forum.billing.models import (
     Attribution,
-    BillingSettings,
     LedgerEntry,
     LedgerKind,
     Plan,
@@ -27,14 +25,7 @@ from forum.platform import Platform
 from forum.support_queue.models import Ticket
 from tests.billing.conftest import normalised_ledger, start_subscription, start_upgrade
 from tests.billing.fake_stripe import FakeStripe
-from tests.support_queue.conftest import World, make_world, open_ticket
-
-
-@pytest.fixture
-async def world(client: httpx.AsyncClient) -> World:
-    world = await make_world("demo")
-    await BillingSettings.create(project_id=world.project.id, currency="USD")
-    return world
+from tests.support_queue.conftest import World, open_ticket
 
 
 async def history(platform: Platform, world: World, fake: FakeStripe) -> list[Ticket]:

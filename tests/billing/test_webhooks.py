@@ -9,7 +9,6 @@ import httpx
 import pytest
 
 from forum.billing.models import (
-    BillingSettings,
     LedgerEntry,
     LedgerKind,
     Purchase,
@@ -20,19 +19,7 @@ from forum.platform import Platform
 from forum.support_queue.models import Ticket
 from tests.billing.conftest import start_upgrade
 from tests.billing.fake_stripe import FakeStripe
-from tests.support_queue.conftest import World, make_world, open_ticket
-
-
-@pytest.fixture
-async def world(client: httpx.AsyncClient) -> World:
-    world = await make_world("demo")
-    await BillingSettings.create(project_id=world.project.id, currency="USD")
-    return world
-
-
-@pytest.fixture
-async def ticket(platform: Platform, world: World) -> Ticket:
-    return await open_ticket(platform, world)
+from tests.support_queue.conftest import World
 
 
 async def paid_upgrade(platform: Platform, world: World, ticket: Ticket, fake: FakeStripe,
